@@ -20,6 +20,11 @@ class [[nodiscard]] result {
  public:
   using value_type = T;
 
+  // A value-initialized T (asio needs default-constructible results for co_spawn).
+  result()
+    requires std::is_default_constructible_v<T>
+      : _v(std::in_place_index<0>) {}
+
   result(const T& v) : _v(std::in_place_index<0>, v) {}  // NOLINT: implicit by design
   result(T&& v) : _v(std::in_place_index<0>, std::move(v)) {}  // NOLINT
   result(std::error_code ec) : _v(std::in_place_index<1>, ec) {}  // NOLINT
@@ -71,4 +76,11 @@ inline result<void> ok() { return {}; }
   do {                                         \
     auto&& _tern_r = (expr);                   \
     if (!_tern_r) return _tern_r.error();      \
+  } while (0)
+
+// The same for coroutines.
+#define TERN_CO_TRY(expr)                      \
+  do {                                         \
+    auto&& _tern_r = (expr);                   \
+    if (!_tern_r) co_return _tern_r.error();   \
   } while (0)

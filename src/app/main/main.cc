@@ -1,0 +1,35 @@
+// The `tern` executable: parses the command line and hands over to the chosen subcommand.
+// Everything with behaviour lives in the tern_app library so it can be tested.
+
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "app/cli_serve.h"
+#include "app/topic_commands.h"
+#include "app/version.h"
+
+int main(int argc, char** argv) {
+  using namespace tern::app;
+  CLI::App app{"Tern: a durable message broker that speaks the Kafka protocol", "tern"};
+  app.require_subcommand(1);
+
+  serve_command serve;
+  add_serve_command(app, serve);
+  topic_command topic;
+  add_topic_commands(app, topic);
+  auto* version_cmd = app.add_subcommand("version", "Print the version and exit");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (serve.app->parsed()) return run_serve_command(serve);
+  if (topic.app->parsed()) return run_topic_command(topic, stdout, stderr);
+  if (version_cmd->parsed()) {
+    std::printf("tern %.*s\n", int(version().size()), version().data());
+    return 0;
+  }
+  return 1;
+}

@@ -1,0 +1,148 @@
+#include "app/serve.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "app/config.h"
+#include "app/version.h"
+#include "base/logger.h"
+#include "broker/broker.h"
+#include "kafka/server.h"
+#include "net/budget.h"
+#include "net/listener.h"
+#include "net/shard.h"
+#include "storage/file.h"
+
+namespace tern::app {
+namespace {
+
+spdlog::logger& log() { return module_logger("app"); }
+
+broker::broker_config make_broker_config(const config& cfg) {
+  broker::broker_config b;
+  b.data_dir = std::filesystem::absolute(cfg.data_dir);
+  b.node_id = cfg.node_id;
+  b.auto_create_topics = cfg.auto_create_topics;
+  b.default_partitions = cfg.default_partitions;
+  b.flusher_threads = cfg.flusher_threads;
+  b.retention_check_interval_ms = cfg.retention_check_interval_ms;
+  auto& l = b.log_defaults;
+  l.segment_bytes = cfg.segment_bytes;
+  l.segment_ms = cfg.segment_ms;
+  l.retention_ms = cfg.retention_ms;
+  l.retention_bytes = cfg.retention_bytes;
+  l.flush = cfg.flush == "never"      ? storage::flush_policy::never
+            : cfg.flush == "interval" ? storage::flush_policy::interval
+                                      : storage::flush_policy::always;
+  l.flush_interval_ms = cfg.flush_interval_ms;
+  l.max_message_bytes = cfg.max_message_bytes;
+  return b;
+}
+
+// The host clients are told to connect to: the configured one, else the listen host, else
+// (listening on every interface) this machine's name.
+std::string advertised_host(const config& cfg, const std::string& listen_host) {
+  if (!cfg.advertised_host.empty()) return cfg.advertised_host;
+  if (listen_host != "0.0.0.0" && listen_host != "::" && !listen_host.empty()) return listen_host;
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) == 0 && name[0]) return name;
+  return "127.0.0.1";
+}
+
+}  // namespace
+
+int run_serve(const config& cfg) {
+  unsigned smp = cfg.smp ? cfg.smp : std::max(1u, std::thread::hardware_concurrency());
+  auto shards = std::make_unique<net::shard_set>(smp);
+  storage::posix_file_system fs;
+  auto core = std::make_unique<broker::broker>(*shards, make_broker_config(cfg), fs);
+  net::global_budget budget(int64_t(cfg.global_memory_bytes));
+
+  std::unique_ptr<kafka::server> kafka_server;
+  std::shared_ptr<net::listener> kafka_listener;
+  std::optional<host_port> listen;
+  if (!cfg.kafka_listen.empty()) {
+    listen = parse_host_port(cfg.kafka_listen);
+    if (!listen) {
+      log().error("bad kafka listen address '{}'", cfg.kafka_listen);
+      return 2;
+    }
+    kafka::server_config k;
+    k.max_request_bytes = cfg.max_request_bytes;
+    k.connection_memory_bytes = int64_t(cfg.connection_memory_bytes);
+    k.request_timeout_ms = cfg.request_timeout_ms;
+    k.idle_timeout_ms = cfg.idle_timeout_ms;
+    k.advertised_host = advertised_host(cfg, listen->host);
+    kafka_server = std::make_unique<kafka::server>(*core, k, budget);
+  }
+
+  int exit_code = 0;
+  auto signals = std::make_unique<net::asio::signal_set>(shards->context(0), SIGINT, SIGTERM);
+  bool stopping = false;
+  auto shutdown = [&]() -> net::awaitable<void> {
+    if (stopping) co_return;
+    stopping = true;
+    if (kafka_listener) co_await kafka_listener->close();
+    co_await core->stop();
+    shards->stop();
+  };
+
+  shards->start();
+  net::asio::co_spawn(shards->context(0), [&]() -> net::awaitable<void> {
+    auto started = co_await core->start();
+    if (!started) {
+      log().error("cannot start: {}", started.error().message());
+      exit_code = 1;
+      co_await shutdown();
+      co_return;
+    }
+    if (kafka_server) {
+      auto ep = net::parse_endpoint(listen->host + ":" + std::to_string(listen->port));
+      if (!ep) {
+        log().error("cannot resolve kafka listen address '{}'", cfg.kafka_listen);
+        exit_code = 2;
+        co_await shutdown();
+        co_return;
+      }
+      auto* srv = kafka_server.get();
+      auto l = co_await net::listener::start(
+          *shards, *ep, "kafka",
+          [srv](net::tcp::socket s) { return srv->serve(std::move(s)); });
+      if (!l) {
+        log().error("cannot listen on {}: {}", cfg.kafka_listen, l.error().message());
+        exit_code = 1;
+        co_await shutdown();
+        co_return;
+      }
+      kafka_listener = *l;
+      auto bound = kafka_listener->local_endpoint();
+      kafka_server->config().advertised_port = bound.port();
+      std::printf("tern %.*s: listening for Kafka clients on %s:%u (advertised as %s:%u); "
+                  "data in %s; %u shards\n",
+                  int(version().size()), version().data(), bound.address().to_string().c_str(),
+                  unsigned(bound.port()), kafka_server->config().advertised_host.c_str(),
+                  unsigned(bound.port()), core->config().data_dir.c_str(), smp);
+      std::fflush(stdout);
+    }
+    signals->async_wait([&](const net::error_code& ec, int sig) {
+      if (ec) return;
+      log().info("signal {} received: shutting down", sig);
+      net::asio::co_spawn(shards->context(0), shutdown(), net::asio::detached);
+    });
+  }, net::asio::detached);
+
+  shards->run();
+  shards->join();
+  signals.reset();
+  // Destroy the event loops (and any coroutine still parked in them) while the broker they
+  // may refer to is still alive.
+  shards.reset();
+  core.reset();
+  if (exit_code == 0) log().info("stopped cleanly");
+  return exit_code;
+}
+
+}  // namespace tern::app

@@ -1,0 +1,35 @@
+#include <array>
+
+#include "kafka/handlers/handlers.h"
+
+namespace tern::kafka {
+namespace {
+
+// Version ranges: the codec's full range unless a handler serves less. Keep them one coherent
+// Kafka 2.4-era set (kafka-python infers the broker release from them).
+constexpr std::array<handler_entry, 12> kHandlers = {{
+    {api_key::produce, 0, 8, handle_produce},
+    {api_key::fetch, 4, 11, handle_fetch},
+    {api_key::list_offsets, 0, 5, handle_list_offsets},
+    {api_key::metadata, 0, 9, handle_metadata},
+    {api_key::api_versions, 0, 3, handle_api_versions},
+    {api_key::create_topics, 0, 5, handle_create_topics},
+    {api_key::delete_topics, 0, 4, handle_delete_topics},
+    {api_key::delete_records, 0, 1, handle_delete_records},
+    {api_key::describe_configs, 0, 2, handle_describe_configs},
+    {api_key::alter_configs, 0, 1, handle_alter_configs},
+    {api_key::create_partitions, 0, 2, handle_create_partitions},
+    {api_key::incremental_alter_configs, 0, 1, handle_incremental_alter_configs},
+}};
+
+}  // namespace
+
+std::span<const handler_entry> registered_handlers() { return kHandlers; }
+
+const handler_entry* find_handler(api_key key) {
+  for (auto& h : kHandlers)
+    if (h.key == key) return &h;
+  return nullptr;
+}
+
+}  // namespace tern::kafka

@@ -1,0 +1,41 @@
+#pragma once
+// What a Kafka API handler works with: the decoded header, the rest of the frame, the broker,
+// and the response being built. One per request; lives on the connection's shard until the
+// response is queued.
+
+#include <memory>
+
+#include "broker/broker.h"
+#include "bytes/buffer.h"
+#include "bytes/chunked_buffer.h"
+#include "kafka/codec/codec.h"
+#include "kafka/server.h"
+
+namespace tern::kafka {
+
+struct request_context {
+  request_context(broker::broker& b, const server_config& c, std::shared_ptr<bytes::buffer> f)
+      : broker(b), cfg(c), frame(std::move(f)) {}
+
+  broker::broker& broker;
+  const server_config& cfg;
+  std::shared_ptr<bytes::buffer> frame;  // owned and mutable: Produce patches batches in place
+  request_header header;
+  bytes::byte_reader body;               // the frame after the header
+  bytes::chunked_buffer response;        // starts with the 4-byte size, patched at the end
+  bool send_response = true;             // false for Produce with acks=0
+  std::error_code failure;               // set by a handler when the request is malformed
+
+  template <class Req>
+  result<Req> decode() {
+    return decode_request<Req>(body, header.version);
+  }
+
+  template <class Resp>
+  void respond(const Resp& r) {
+    encode_response_header(header.correlation_id, header.key, header.version, response);
+    encode_response(r, header.version, response);
+  }
+};
+
+}  // namespace tern::kafka

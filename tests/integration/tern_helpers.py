@@ -1,0 +1,301 @@
+"""Helpers shared by the integration tests: unique names, and thin, bounded wrappers over
+python3-confluent-kafka (librdkafka) for creating topics, producing and consuming.
+
+Every wait here has a deadline; a helper that runs out of time fails with what it saw.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import re
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+OP_TIMEOUT_S = 15.0
+
+# librdkafka logs through Python logging (captured by pytest, shown with a failed test) instead
+# of writing to stderr from its own threads, where it would interleave with pytest's output.
+RDKAFKA_LOGGER = logging.getLogger("librdkafka")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_accepts(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def unique_topic(hint: str = "t") -> str:
+    """A valid, unique topic name that still says which test made it."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", hint).strip("-.")[:80] or "t"
+    return f"{base}-{uuid.uuid4().hex[:8]}"
+
+
+# --------------------------------------------------------------------------------------------
+# Admin.
+def admin(bootstrap: str, **conf) -> AdminClient:
+    return AdminClient({"bootstrap.servers": bootstrap, "logger": RDKAFKA_LOGGER, **conf})
+
+
+def result_of(future, timeout: float = OP_TIMEOUT_S):
+    """future.result() that returns the KafkaError instead of raising a KafkaException."""
+    try:
+        return future.result(timeout=timeout)
+    except KafkaException as e:
+        return e.args[0]
+
+
+def error_code_of(future, timeout: float = OP_TIMEOUT_S) -> int:
+    """The Kafka error code an admin future ended with (0 for success)."""
+    res = result_of(future, timeout)
+    if isinstance(res, KafkaError):
+        return res.code()
+    return 0
+
+
+def create_topic(bootstrap: str, name: str, partitions: int = 1,
+                 config: Optional[Dict[str, str]] = None) -> None:
+    a = admin(bootstrap)
+    fs = a.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1,
+                                   config=config or {})], request_timeout=OP_TIMEOUT_S)
+    res = result_of(fs[name])
+    assert not isinstance(res, KafkaError), f"create_topics({name}) failed: {res}"
+    wait_topic_visible(bootstrap, name, partitions)
+
+
+def wait_topic_visible(bootstrap: str, name: str, partitions: Optional[int] = None,
+                       timeout: float = OP_TIMEOUT_S) -> None:
+    a = admin(bootstrap)
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        md = a.list_topics(timeout=5)
+        t = md.topics.get(name)
+        if t is not None and t.error is None and \
+                (partitions is None or len(t.partitions) == partitions):
+            return
+        last = t
+        time.sleep(0.1)
+    raise AssertionError(f"topic {name} not visible in metadata after {timeout}s: {last}")
+
+
+def topic_partition_count(bootstrap: str, name: str) -> int:
+    md = admin(bootstrap).list_topics(topic=name, timeout=10)
+    t = md.topics[name]
+    assert t.error is None, f"metadata for {name}: {t.error}"
+    return len(t.partitions)
+
+
+# --------------------------------------------------------------------------------------------
+# Produce.
+@dataclass
+class Delivery:
+    index: int
+    error: Optional[KafkaError]
+    partition: int
+    offset: int
+
+
+def producer(bootstrap: str, **conf) -> Producer:
+    base = {"bootstrap.servers": bootstrap, "linger.ms": 5, "logger": RDKAFKA_LOGGER}
+    base.update({k.replace("_", "."): v for k, v in conf.items()})
+    return Producer(base)
+
+
+def produce_all(p: Producer, topic: str, messages: Sequence[Dict],
+                timeout: float = 30.0) -> List[Delivery]:
+    """Produces each message (a dict of produce() keyword arguments) and waits for every
+    delivery report. Returns the reports in message order."""
+    reports: List[Optional[Delivery]] = [None] * len(messages)
+
+    def cb_for(i):
+        def cb(err, msg):
+            reports[i] = Delivery(i, err, msg.partition(), msg.offset())
+        return cb
+
+    deadline = time.monotonic() + timeout
+    for i, m in enumerate(messages):
+        while True:
+            try:
+                p.produce(topic, on_delivery=cb_for(i), **m)
+                break
+            except BufferError:
+                assert time.monotonic() < deadline, "producer queue stayed full"
+                p.poll(0.1)
+        p.poll(0)
+    left = p.flush(max(deadline - time.monotonic(), 0.1))
+    assert left == 0, f"{left} messages still undelivered after {timeout}s"
+    assert all(r is not None for r in reports), "a delivery report is missing"
+    return reports  # type: ignore[return-value]
+
+
+def produce_ok(bootstrap: str, topic: str, messages: Sequence[Dict], timeout: float = 30.0,
+               **conf) -> List[Delivery]:
+    p = producer(bootstrap, **conf)
+    reports = produce_all(p, topic, messages, timeout)
+    errors = [r for r in reports if r.error is not None]
+    assert not errors, f"{len(errors)} of {len(reports)} deliveries failed, first: " \
+                       f"{errors[0].error}"
+    return reports
+
+
+def values(n: int, prefix: str = "m", partition: Optional[int] = None) -> List[Dict]:
+    out = []
+    for i in range(n):
+        m = {"value": f"{prefix}-{i}".encode()}
+        if partition is not None:
+            m["partition"] = partition
+        out.append(m)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Consume.
+@dataclass
+class Got:
+    partition: int
+    offset: int
+    key: Optional[bytes]
+    value: Optional[bytes]
+    headers: Optional[List[Tuple[str, Optional[bytes]]]]
+    timestamp: Tuple[int, int]
+
+
+def consumer(bootstrap: str, **conf) -> Consumer:
+    base = {
+        "bootstrap.servers": bootstrap,
+        # confluent-kafka 1.7 insists on a group id; assign() never joins the group and
+        # auto commit is off, so no group coordination is needed.
+        "group.id": f"it-{uuid.uuid4().hex[:8]}",
+        "enable.auto.commit": False,
+        "enable.partition.eof": False,
+        "check.crcs": True,
+        "logger": RDKAFKA_LOGGER,
+    }
+    base.update({k.replace("_", "."): v for k, v in conf.items()})
+    return Consumer(base)
+
+
+def _got(m) -> Got:
+    return Got(m.partition(), m.offset(), m.key(), m.value(), m.headers(), m.timestamp())
+
+
+def consume_n(c: Consumer, n: int, timeout: float = 20.0) -> List[Got]:
+    """Consumes exactly n messages from whatever `c` is assigned, failing on a consumer error
+    or if fewer arrive within `timeout`."""
+    out: List[Got] = []
+    deadline = time.monotonic() + timeout
+    while len(out) < n:
+        left = deadline - time.monotonic()
+        assert left > 0, f"got {len(out)} of {n} messages within {timeout}s"
+        for m in c.consume(num_messages=min(n - len(out), 10000), timeout=min(left, 1.0)):
+            if m.error():
+                if m.error().code() == KafkaError._PARTITION_EOF:
+                    continue
+                raise AssertionError(f"consumer error: {m.error()}")
+            out.append(_got(m))
+    return out
+
+
+def consume_none(c: Consumer, wait: float = 1.5) -> List[Got]:
+    """Consumes for `wait` seconds and returns whatever arrives (expected: nothing)."""
+    out: List[Got] = []
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        for m in c.consume(num_messages=100, timeout=0.2):
+            if m.error():
+                if m.error().code() == KafkaError._PARTITION_EOF:
+                    continue
+                raise AssertionError(f"consumer error: {m.error()}")
+            out.append(_got(m))
+    return out
+
+
+def read_from(bootstrap: str, topic: str, partition: int, offset: int, n: int,
+              timeout: float = 20.0, **conf) -> List[Got]:
+    c = consumer(bootstrap, **conf)
+    try:
+        c.assign([TopicPartition(topic, partition, offset)])
+        return consume_n(c, n, timeout)
+    finally:
+        c.close()
+
+
+def watermarks(bootstrap: str, topic: str, partition: int = 0) -> Tuple[int, int]:
+    c = consumer(bootstrap)
+    try:
+        return c.get_watermark_offsets(TopicPartition(topic, partition), timeout=10, cached=False)
+    finally:
+        c.close()
+
+
+def read_all(bootstrap: str, topic: str, partition: int, timeout: float = 30.0) -> List[Got]:
+    """Everything between the low and high watermark."""
+    low, high = watermarks(bootstrap, topic, partition)
+    if high <= low:
+        return []
+    return read_from(bootstrap, topic, partition, low, high - low, timeout)
+
+
+# --------------------------------------------------------------------------------------------
+# On disk.
+def partition_dirs(data_dir: str, topic: str, partition: int) -> List[str]:
+    """Directories that hold one partition's segments. The layout (one directory per partition,
+    segments named by 20-digit base offset) is from shared/DESIGN.md; the directory is found by
+    name ("<topic>-<p>" as in Kafka, or "<topic>/<p>") so the test does not depend on depth."""
+    out = []
+    for root, dirs, _files in os.walk(data_dir):
+        for d in dirs:
+            if d == f"{topic}-{partition}" or \
+                    (d == str(partition) and os.path.basename(root) == topic):
+                out.append(os.path.join(root, d))
+    return out
+
+
+def segment_files(data_dir: str, topic: str, partition: int) -> List[str]:
+    """The .log segment files of one partition, sorted by name (= base offset)."""
+    files = []
+    for d in partition_dirs(data_dir, topic, partition):
+        files += [f for f in glob.glob(os.path.join(d, "*.log")) if os.path.isfile(f)]
+    return sorted(files, key=os.path.basename)
+
+
+def find_bytes_on_disk(data_dir: str, needle: bytes) -> List[str]:
+    """Every file under data_dir whose contents include `needle`."""
+    hits = []
+    for root, _dirs, files in os.walk(data_dir):
+        for f in files:
+            path = os.path.join(root, f)
+            try:
+                with open(path, "rb") as fh:
+                    if needle in fh.read():
+                        hits.append(path)
+            except OSError:
+                pass
+    return hits
+
+
+def wait_until(pred, timeout: float, interval: float = 0.2, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
