@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build ccache clang libclang-rt-14-dev pkg-config
+  build-essential cmake ninja-build ccache clang libclang-rt-14-dev pkg-config iperf3 fio
+  python3-snappy python3-lz4 python3-zstandard
   # libraries (see shared/DESIGN.md, "Dependencies")
   libboost1.81-dev libssl-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   nlohmann-json3-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -55,6 +56,8 @@ std::string advertised_host(const config& cfg, const std::string& listen_host) {
 }  // namespace
 
 int run_serve(const config& cfg) {
+  // A peer that closes while sendfile() writes must be an EPIPE error, not a dead broker.
+  std::signal(SIGPIPE, SIG_IGN);
   unsigned smp = cfg.smp ? cfg.smp : std::max(1u, std::thread::hardware_concurrency());
   auto shards = std::make_unique<net::shard_set>(smp);
   storage::posix_file_system fs;
