@@ -32,7 +32,9 @@ error_code to_kafka_error(std::error_code ec) {
       case storage::errc::corrupt_batch:
       case storage::errc::crc_mismatch:
       case storage::errc::record_count_mismatch:
-      case storage::errc::compression_error: return error_code::corrupt_message;
+      case storage::errc::compression_error:
+      case storage::errc::unsupported_compression:
+      case storage::errc::invalid_record: return error_code::corrupt_message;
       case storage::errc::unsupported_magic: return error_code::unsupported_for_message_format;
       case storage::errc::batch_too_large: return error_code::message_too_large;
       case storage::errc::invalid_timestamp: return error_code::invalid_timestamp;

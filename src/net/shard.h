@@ -49,21 +49,10 @@ class shard_set {
   // return a value, void, or an awaitable (which then runs to completion on `shard`).
   template <class F>
   auto invoke_on(unsigned shard, F fn) {
-    using R = std::invoke_result_t<F>;
-    if constexpr (is_awaitable<R>::value) {
-      return asio::co_spawn(executor(shard), std::move(fn), asio::use_awaitable);
-    } else if constexpr (std::is_void_v<R>) {
-      return asio::co_spawn(
-          executor(shard), [fn = std::move(fn)]() mutable -> awaitable<void> {
-            fn();
-            co_return;
-          },
-          asio::use_awaitable);
-    } else {
-      return asio::co_spawn(
-          executor(shard), [fn = std::move(fn)]() mutable -> awaitable<R> { co_return fn(); },
-          asio::use_awaitable);
-    }
+    // `fn` is moved into the frame of a coroutine created here, so it lives until the work
+    // is done. Handing the callable itself to co_spawn(..., use_awaitable) is not safe: that
+    // awaitable starts lazily, after this function's temporaries are gone.
+    return asio::co_spawn(executor(shard), call(std::move(fn)), asio::use_awaitable);
   }
 
   // Posts `fn` to run on `shard` without waiting for it.
@@ -80,6 +69,27 @@ class shard_set {
   struct is_awaitable : std::false_type {};
   template <class T, class E>
   struct is_awaitable<awaitable<T, E>> : std::true_type {};
+  template <class T>
+  struct value_of {
+    using type = T;
+  };
+  template <class T, class E>
+  struct value_of<awaitable<T, E>> {
+    using type = T;
+  };
+
+  // A coroutine owning `fn` in its frame; runs it (awaiting it if it is a coroutine).
+  template <class F, class R = typename value_of<std::invoke_result_t<F&>>::type>
+  static awaitable<R> call(F fn) {
+    if constexpr (is_awaitable<std::invoke_result_t<F&>>::value) {
+      co_return co_await fn();
+    } else if constexpr (std::is_void_v<R>) {
+      fn();
+      co_return;
+    } else {
+      co_return fn();
+    }
+  }
 
   std::vector<std::unique_ptr<asio::io_context>> _contexts;
   std::vector<std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>>> _work;
