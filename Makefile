@@ -5,6 +5,11 @@ BUILD    ?= build
 JOBS     ?= 2
 DATA     ?= ./data
 PYTHON   := /usr/bin/python3
+# Clang, not GCC 12: GCC 12 destroys lambda and aggregate temporaries twice when they appear
+# in a co_await expression (a use-after-free in any `co_await f([x = shared] {...})`), and the
+# broker is written with C++20 coroutines throughout.
+CXX      := clang++
+CC       := clang
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: all deps configure build run test unit fuzz integration bench clean format
@@ -16,7 +21,8 @@ deps:
 
 configure: deps
 	@if [ ! -f $(BUILD)/build.ninja ]; then \
-	  cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) -DCMAKE_CXX_COMPILER_LAUNCHER=ccache; \
+	  cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) -DCMAKE_C_COMPILER=$(CC) \
+	    -DCMAKE_CXX_COMPILER=$(CXX) -DCMAKE_CXX_COMPILER_LAUNCHER=ccache; \
 	fi
 
 build: configure

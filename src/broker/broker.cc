@@ -70,7 +70,8 @@ net::awaitable<void> broker::publish_snapshot() {
   auto snap = std::make_shared<topic_snapshot>();
   snap->topics = _topics;
   std::shared_ptr<const topic_snapshot> frozen = snap;
-  co_await _shards.invoke_on_all([this, frozen](unsigned s) { _state[s].snapshot = frozen; });
+  for (unsigned s = 0; s < _shards.count(); ++s)
+    co_await _shards.invoke_on(s, [this, s, frozen] { _state[s].snapshot = frozen; });
 }
 
 net::awaitable<result<void>> broker::start() {

@@ -14,14 +14,16 @@
 namespace tern::kafka {
 
 struct request_context {
-  request_context(broker::broker& b, const server_config& c, std::shared_ptr<bytes::buffer> f)
-      : broker(b), cfg(c), frame(std::move(f)) {}
+  request_context(broker::broker& b, const server_config& c, std::unique_ptr<uint8_t[]> f,
+                  size_t frame_size)
+      : broker(b), cfg(c), frame(std::move(f)), body(bytes::byte_view(frame.get(), frame_size)) {}
 
   broker::broker& broker;
   const server_config& cfg;
-  std::shared_ptr<bytes::buffer> frame;  // owned and mutable: Produce patches batches in place
+  // The request without its size prefix. Owned and mutable: Produce patches batches in place.
+  std::unique_ptr<uint8_t[]> frame;
+  bytes::byte_reader body;  // the whole frame; the header is consumed first
   request_header header;
-  bytes::byte_reader body;               // the frame after the header
   bytes::chunked_buffer response;        // starts with the 4-byte size, patched at the end
   bool send_response = true;             // false for Produce with acks=0
   std::error_code failure;               // set by a handler when the request is malformed

@@ -54,8 +54,4 @@ void shard_set::join() {
   _threads.clear();
 }
 
-awaitable<void> shard_set::invoke_on_all(std::function<void(unsigned)> fn) {
-  for (unsigned s = 0; s < count(); ++s) co_await invoke_on(s, [&fn, s] { fn(s); });
-}
-
 }  // namespace tern::net

@@ -61,9 +61,6 @@ class shard_set {
     asio::post(context(shard), std::move(fn));
   }
 
-  // Runs `fn(shard)` on every shard, one after another, and waits for all.
-  awaitable<void> invoke_on_all(std::function<void(unsigned)> fn);
-
  private:
   template <class T>
   struct is_awaitable : std::false_type {};
