@@ -119,6 +119,21 @@ def test_topic_command_against_no_broker_fails_within_bounded_time(tern_binary):
     assert time.monotonic() - t0 < 60
 
 
+def test_topic_bootstrap_flag_overrides_and_env_applies_when_no_flag(tern_binary, shared_broker):
+    dead = f"127.0.0.1:{free_port()}"
+    # The flag wins over the environment...
+    p = tern(tern_binary, "topic", "list", "--bootstrap", shared_broker.bootstrap,
+             env={"TERN_BOOTSTRAP": dead}, timeout=60)
+    assert p.returncode == 0, p.stderr
+    p = tern(tern_binary, "topic", "list", "--bootstrap", dead,
+             env={"TERN_BOOTSTRAP": shared_broker.bootstrap}, timeout=60)
+    assert p.returncode != 0, "TERN_BOOTSTRAP overrode an explicit --bootstrap"
+    # ...and the environment is used when no flag is given.
+    p = tern(tern_binary, "topic", "list", env={"TERN_BOOTSTRAP": shared_broker.bootstrap},
+             timeout=60)
+    assert p.returncode == 0, p.stderr
+
+
 # ---- configuration layers -----------------------------------------------------------------
 def write_toml(broker, text):
     path = os.path.join(broker.tmp_dir, "tern.toml")
