@@ -53,8 +53,9 @@ net::awaitable<result<void>> broker::open_partitions(const topic_metadata& t, in
     auto opened = co_await _shards.invoke_on(owner, [&, p, owner]() -> std::error_code {
       auto l = storage::log::open(_fs, *_flusher, poster_for(owner), dir, cfg);
       if (!l) return l.error();
-      _state[owner].partitions[{t.name, p}] =
-          std::make_shared<partition>(t.name, p, std::move(*l));
+      auto part = std::make_shared<partition>(t.name, p, std::move(*l));
+      if (auto r = part->recover_producers(_fs, system_now_ms()); !r) return r.error();
+      _state[owner].partitions[{t.name, p}] = std::move(part);
       return {};
     });
     if (opened) {
@@ -77,6 +78,13 @@ net::awaitable<void> broker::publish_snapshot() {
 net::awaitable<result<void>> broker::start() {
   auto loaded = _store.load_all();
   if (!loaded) co_return loaded.error();
+  auto ids = producer_id_allocator::open(_fs, _cfg.data_dir / "producer_ids");
+  if (!ids) {
+    log().error("cannot open {}: {}", (_cfg.data_dir / "producer_ids").string(),
+                ids.error().message());
+    co_return ids.error();
+  }
+  _producer_ids.emplace(std::move(*ids));
   size_t partitions = 0;
   for (auto& t : *loaded) {
     auto meta = std::make_shared<const topic_metadata>(t);
@@ -103,6 +111,7 @@ net::awaitable<void> broker::stop() {
       st.stopping = true;
       if (st.housekeeping) st.housekeeping->cancel();
       for (auto& [key, p] : st.partitions) {
+        p->maybe_snapshot_producers(_fs, *_flusher, poster_for(s), /*sync_now=*/true);
         if (auto r = p->log().close(); !r)
           log().error("closing {}-{}: {}", key.first, key.second, r.error().message());
       }
@@ -115,6 +124,7 @@ net::awaitable<void> broker::housekeeping_loop(unsigned shard) {
   // Interval flushes are checked often; retention at its own, slower, interval.
   const auto tick = std::chrono::milliseconds(50);
   auto next_retention = std::chrono::steady_clock::now();
+  auto next_producer_snapshot = next_retention;
   auto& st = _state[shard];
   while (!st.stopping) {
     st.housekeeping->expires_after(tick);
@@ -124,15 +134,38 @@ net::awaitable<void> broker::housekeeping_loop(unsigned shard) {
     for (auto& [key, p] : st.partitions) {
       p->log().maybe_flush_interval(now);
     }
-    if (std::chrono::steady_clock::now() >= next_retention) {
-      next_retention = std::chrono::steady_clock::now() +
-                       std::chrono::milliseconds(_cfg.retention_check_interval_ms);
-      for (auto& [key, p] : st.partitions) p->log().apply_retention();
+    auto steady = std::chrono::steady_clock::now();
+    if (steady >= next_retention) {
+      next_retention = steady + std::chrono::milliseconds(_cfg.retention_check_interval_ms);
+      for (auto& [key, p] : st.partitions) {
+        p->log().apply_retention();
+        p->producers().remove_before(offset{p->log().log_start_offset()});
+      }
+    }
+    if (steady >= next_producer_snapshot) {
+      // Snapshots bound the log scan at the next open; expiry bounds the table's memory.
+      next_producer_snapshot = steady + std::chrono::milliseconds(_cfg.producer_snapshot_interval_ms);
+      for (auto& [key, p] : st.partitions) {
+        if (p->producers().expire(now) > 0) p->mark_producers_changed();
+        p->maybe_snapshot_producers(_fs, *_flusher, poster_for(shard), /*sync_now=*/false);
+      }
     }
   }
 }
 
 // ---- controller operations (hop to shard 0) ----
+
+net::awaitable<result<int64_t>> broker::allocate_producer_id() {
+  co_return co_await _shards.invoke_on(0, [this]() -> result<int64_t> {
+    if (!_producer_ids) return errc::shutting_down;
+    auto id = _producer_ids->allocate();
+    if (!id) {
+      log().error("cannot allocate a producer id: {}", id.error().message());
+      return errc::storage_error;
+    }
+    return (*id)();
+  });
+}
 
 net::awaitable<result<void>> broker::create_topic(std::string name, int32_t partitions,
                                                   config_map configs, bool validate_only,

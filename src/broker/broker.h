@@ -21,6 +21,7 @@
 #include "base/result.h"
 #include "broker/errc.h"
 #include "broker/partition.h"
+#include "broker/producer_id_allocator.h"
 #include "broker/topic_config.h"
 #include "broker/topic_store.h"
 #include "broker/topic_table.h"
@@ -40,6 +41,9 @@ struct broker_config {
   storage::log_config log_defaults;
   unsigned flusher_threads = 2;
   int64_t retention_check_interval_ms = 300'000;
+  // How often each partition's idempotent-producer state is snapshotted (when it changed)
+  // and idle producers expired.
+  int64_t producer_snapshot_interval_ms = 30'000;
 };
 
 struct produce_result {
@@ -105,6 +109,10 @@ class broker {
   // Creates `name` with the default settings if auto-creation is on and it does not exist.
   net::awaitable<result<void>> auto_create_topic(std::string name);
 
+  // ---- producers ----
+  // A producer id unique across restarts, for InitProducerId (idempotent producers).
+  net::awaitable<result<int64_t>> allocate_producer_id();
+
   // ---- partition data ----
   // Appends already-validated record batches (offsets are assigned in place, so the spans
   // must stay valid and writable until this completes). With wait_durable, completes once
@@ -160,6 +168,7 @@ class broker {
   // Controller state, shard 0 only.
   std::map<std::string, std::shared_ptr<const topic_metadata>> _topics;
   std::set<std::string> _busy_topics;  // names with a metadata change in flight
+  std::optional<producer_id_allocator> _producer_ids;
 };
 
 }  // namespace tern::broker

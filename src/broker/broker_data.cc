@@ -24,11 +24,57 @@ net::awaitable<produce_result> broker::produce(const std::string& topic, int32_t
             co_return out;
           }
         }
+        // Idempotence: from check() to the last record() nothing may interleave (no co_await).
+        std::vector<producer_batch> producers;
+        std::vector<int64_t> max_timestamps;
+        producers.reserve(batches.size());
         for (auto& b : batches) {
-          auto r = log.append(b);
+          auto h = storage::parse_batch_header(b);
+          if (!h) {
+            out.error = h.error();
+            co_return out;
+          }
+          producers.push_back(producer_batch::of(*h));
+          max_timestamps.push_back(h->max_timestamp);
+        }
+        auto& table = p->producers();
+        auto verdict = table.check(producers);
+        switch (verdict.outcome) {
+          case check_outcome::append: break;
+          case check_outcome::duplicate: {
+            // A retry of batches already in the log: answer with their offsets once they are
+            // durable (the original append may still be waiting for its flush).
+            out.base_offset = verdict.original.first_offset();
+            out.log_start_offset = log.log_start_offset();
+            if (wait_durable) {
+              if (auto ec = co_await p->flush_awaitable()) out.error = ec;
+            }
+            co_return out;
+          }
+          case check_outcome::out_of_order_sequence:
+            out.error = errc::out_of_order_sequence;
+            co_return out;
+          case check_outcome::invalid_producer_epoch:
+            out.error = errc::invalid_producer_epoch;
+            co_return out;
+          case check_outcome::unknown_producer_id:
+            out.error = errc::unknown_producer_id;
+            co_return out;
+          case check_outcome::invalid_record:
+            out.error = errc::invalid_producer_fields;
+            co_return out;
+        }
+        const int64_t now = system_now_ms();
+        for (size_t i = 0; i < batches.size(); ++i) {
+          auto r = log.append(batches[i]);
           if (!r) {
             out.error = r.error();
             break;
+          }
+          if (producers[i].idempotent()) {
+            table.record(producers[i], offset{r->base_offset}, offset{r->last_offset},
+                         r->log_append_time != -1 ? r->log_append_time : max_timestamps[i], now);
+            p->mark_producers_changed();
           }
           if (out.base_offset < 0) {
             out.base_offset = r->base_offset;
@@ -113,6 +159,7 @@ net::awaitable<result<int64_t>> broker::delete_records(const std::string& topic,
     if (offset < 0 || offset > log.high_watermark()) return errc::offset_out_of_range;
     if (offset <= log.log_start_offset()) return log.log_start_offset();
     if (auto r = log.delete_records_before(offset); !r) return r.error();
+    p->producers().remove_before(tern::offset{log.log_start_offset()});
     return log.log_start_offset();
   });
 }

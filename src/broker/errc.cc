@@ -23,6 +23,11 @@ class category final : public std::error_category {
       case errc::invalid_request: return "invalid request";
       case errc::not_controller: return "not the controller";
       case errc::shutting_down: return "broker is shutting down";
+      case errc::out_of_order_sequence: return "out of order sequence number";
+      case errc::invalid_producer_epoch: return "producer epoch is older than the current one";
+      case errc::unknown_producer_id: return "unknown producer id";
+      case errc::invalid_producer_fields:
+        return "batch has a producer id but a negative epoch or sequence";
     }
     return "unknown broker error";
   }

@@ -21,6 +21,11 @@ enum class errc {
   invalid_request,
   not_controller,
   shutting_down,
+  // Idempotent produce (producer_state.h):
+  out_of_order_sequence,   // a gap or overlap in a producer's sequence numbers
+  invalid_producer_epoch,  // fenced: an older epoch of the producer id
+  unknown_producer_id,
+  invalid_producer_fields, // producer id set with a negative epoch or sequence
 };
 
 const std::error_category& broker_category();

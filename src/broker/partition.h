@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "broker/producer_state.h"
 #include "net/asio.h"
+#include "storage/file.h"
+#include "storage/flusher.h"
 #include "storage/log.h"
 
 namespace tern::broker {
@@ -26,6 +29,20 @@ class partition : public std::enable_shared_from_this<partition> {
   const std::string& topic() const { return _topic; }
   int32_t id() const { return _id; }
   storage::log& log() { return *_log; }
+
+  // Idempotent-producer state (producer_state.h), rebuilt by recover_producers() at open.
+  producer_state_table& producers() { return _producers; }
+
+  // Loads the newest producer-state snapshot at or below the log end and replays the log
+  // after it. Runs at open, on the owner shard, before the partition serves requests; it
+  // reads the log synchronously (bounded by the snapshot interval).
+  result<void> recover_producers(storage::file_system& fs, int64_t now_ms);
+
+  // Writes a producer-state snapshot at the log end on a flusher thread when the table has
+  // changed since the last one; with `sync_now` (clean shutdown) writes it inline instead.
+  void maybe_snapshot_producers(storage::file_system& fs, storage::flusher& flusher,
+                                storage::poster post, bool sync_now);
+  void mark_producers_changed() { _producers_changed = true; }
 
   // Calls `wake` (on this shard) as soon as the high watermark is above `offset`: at once if
   // it already is. A waiter whose `alive` has expired is dropped without being called.
@@ -52,6 +69,9 @@ class partition : public std::enable_shared_from_this<partition> {
   int32_t _id;
   std::unique_ptr<storage::log> _log;
   std::vector<waiter> _waiters;
+  producer_state_table _producers;
+  bool _producers_changed = false;
+  bool _snapshot_in_flight = false;
 };
 
 }  // namespace tern::broker

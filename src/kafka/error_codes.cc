@@ -25,6 +25,10 @@ error_code to_kafka_error(std::error_code ec) {
       case broker::errc::invalid_request: return error_code::invalid_request;
       case broker::errc::not_controller: return error_code::not_controller;
       case broker::errc::shutting_down: return error_code::leader_not_available;
+      case broker::errc::out_of_order_sequence: return error_code::out_of_order_sequence_number;
+      case broker::errc::invalid_producer_epoch: return error_code::invalid_producer_epoch;
+      case broker::errc::unknown_producer_id: return error_code::unknown_producer_id;
+      case broker::errc::invalid_producer_fields: return error_code::invalid_record;
     }
   }
   if (ec.category() == storage::storage_category()) {

@@ -35,6 +35,7 @@ net::awaitable<void> handle_alter_configs(request_context& ctx);
 net::awaitable<void> handle_incremental_alter_configs(request_context& ctx);
 net::awaitable<void> handle_delete_records(request_context& ctx);
 net::awaitable<void> handle_find_coordinator(request_context& ctx);
+net::awaitable<void> handle_init_producer_id(request_context& ctx);
 
 // The ApiVersions answer to a version Tern does not know: UNSUPPORTED_VERSION with the list,
 // in the v0 layout every client can read.

@@ -7,7 +7,7 @@ namespace {
 
 // Version ranges: the codec's full range unless a handler serves less. Keep them one coherent
 // Kafka 2.4-era set (kafka-python infers the broker release from them).
-constexpr std::array<handler_entry, 13> kHandlers = {{
+constexpr std::array<handler_entry, 14> kHandlers = {{
     {api_key::produce, 0, 8, handle_produce},
     {api_key::fetch, 4, 11, handle_fetch},
     {api_key::list_offsets, 0, 5, handle_list_offsets},
@@ -21,6 +21,7 @@ constexpr std::array<handler_entry, 13> kHandlers = {{
     {api_key::create_partitions, 0, 2, handle_create_partitions},
     {api_key::incremental_alter_configs, 0, 1, handle_incremental_alter_configs},
     {api_key::find_coordinator, 0, 3, handle_find_coordinator},
+    {api_key::init_producer_id, 0, 4, handle_init_producer_id},
 }};
 
 }  // namespace
