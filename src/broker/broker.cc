@@ -109,7 +109,9 @@ net::awaitable<void> broker::stop() {
     co_await _shards.invoke_on(s, [this, s] {
       auto& st = _state[s];
       st.stopping = true;
-      if (st.housekeeping) st.housekeeping->cancel();
+      // Destroyed here, on its shard, while its io_context is alive: the loop wakes with
+      // operation_aborted, sees `stopping` and never touches it again.
+      st.housekeeping.reset();
       for (auto& [key, p] : st.partitions) {
         p->maybe_snapshot_producers(_fs, *_flusher, poster_for(s), /*sync_now=*/true);
         if (auto r = p->log().close(); !r)
@@ -118,6 +120,7 @@ net::awaitable<void> broker::stop() {
       st.partitions.clear();
     });
   }
+  _flusher->wait_idle();
 }
 
 net::awaitable<void> broker::housekeeping_loop(unsigned shard) {

@@ -45,9 +45,20 @@ void flusher::run() {
       if (_queue.empty()) return;  // stopping, and everything queued has run
       job = std::move(_queue.front());
       _queue.pop_front();
+      ++_running;
     }
     job();
+    {
+      std::lock_guard lock(_mutex);
+      --_running;
+    }
+    _idle_cv.notify_all();
   }
+}
+
+void flusher::wait_idle() {
+  std::unique_lock lock(_mutex);
+  _idle_cv.wait(lock, [this] { return _queue.empty() && _running == 0; });
 }
 
 }  // namespace tern::storage

@@ -40,11 +40,17 @@ class flusher {
   // Runs `work` on a worker thread with no completion (background file removal).
   void submit(std::function<void()> work);
 
+  // Blocks until every job submitted so far has run (their completions have been posted).
+  // For shutdown: after it, no job can post into an event loop that is about to go away.
+  void wait_idle();
+
  private:
   void run();
 
   std::mutex _mutex;
   std::condition_variable _cv;
+  std::condition_variable _idle_cv;
+  size_t _running = 0;  // jobs taken off the queue and not finished
   std::deque<std::function<void()>> _queue;
   bool _stopping = false;
   std::vector<std::thread> _threads;
