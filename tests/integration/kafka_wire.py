@@ -629,3 +629,146 @@ def read_partition(bootstrap: str, topic: str, partition: int, start: int = 0,
                         f"{prev.base_offset} and batch at {b.base_offset}"
                 batches.append(b)
                 offset = last + 1
+
+
+# --------------------------------------------------------------------------------------------
+# Idempotent producer: InitProducerId (key 22) v0-v4, batches with producer fields, and the
+# records of fetched batches decoded (for tests that check every message exactly once).
+API_INIT_PRODUCER_ID = 22
+
+COORDINATOR_NOT_AVAILABLE = 15
+OUT_OF_ORDER_SEQUENCE_NUMBER = 45
+DUPLICATE_SEQUENCE_NUMBER = 46
+INVALID_PRODUCER_EPOCH = 47
+UNKNOWN_PRODUCER_ID = 59
+
+
+@dataclass
+class InitProducerIdResponse:
+    throttle_time_ms: int
+    error_code: int
+    producer_id: int
+    producer_epoch: int
+
+
+def init_producer_id(conn: KafkaConn, version: int = 0, transactional_id: Optional[str] = None,
+                     transaction_timeout_ms: int = 60000, producer_id: int = -1,
+                     producer_epoch: int = -1) -> InitProducerIdResponse:
+    """InitProducerId v0-v4. v0/v1: request header v1, response header v0. v2+ (flexible):
+    request header v2 and compact body with tagged fields, response header v1 (tagged fields
+    after the correlation id). producer_id/producer_epoch are sent from v3 on."""
+    if version < 2:
+        body = string(transactional_id) + i32(transaction_timeout_ms)
+        r = conn.request(API_INIT_PRODUCER_ID, version, body)
+    else:
+        conn._corr += 1
+        header = (i16(API_INIT_PRODUCER_ID) + i16(version) + i32(conn._corr) +
+                  string("tern-it") + uvarint(0))
+        body = compact_string(transactional_id) + i32(transaction_timeout_ms)
+        if version >= 3:
+            body += i64(producer_id) + i16(producer_epoch)
+        body += uvarint(0)
+        conn.send_raw(frame(header + body))
+        r = conn.recv_response(conn._corr)
+        _skip_tagged_fields(r)  # response header v1
+    resp = InitProducerIdResponse(r.i32(), r.i16(), r.i64(), r.i16())
+    if version >= 2:
+        _skip_tagged_fields(r)
+    assert r.remaining() == 0, f"{r.remaining()} unparsed bytes after InitProducerId v{version}"
+    return resp
+
+
+def idempotent_batch(producer_id: int, producer_epoch: int, base_sequence: int,
+                     values: Sequence[bytes], keys: Optional[Sequence[Optional[bytes]]] = None,
+                     **kw) -> bytes:
+    """A RecordBatch v2 of len(values) records carrying the producer fields; the bytes are
+    fixed once built, so sending them again is an exact retry."""
+    keys = keys if keys is not None else [None] * len(values)
+    return build_record_batch([Record(v, k) for k, v in zip(keys, values)],
+                              producer_id=producer_id, producer_epoch=producer_epoch,
+                              base_sequence=base_sequence, **kw)
+
+
+@dataclass
+class FetchedRecord:
+    offset: int
+    key: Optional[bytes]
+    value: Optional[bytes]
+    producer_id: int
+    producer_epoch: int
+    sequence: int  # base sequence + offset delta, -1 when the batch has none
+
+
+def decode_batch_records(data: bytes) -> List[FetchedRecord]:
+    """Every record of the whole batches in a fetched records blob (compression none or
+    gzip), with its absolute offset. CRCs are checked; a partial batch at the end is ignored."""
+    out: List[FetchedRecord] = []
+    pos = 0
+    while len(data) - pos >= 12:
+        base_offset, length = struct.unpack_from(">qi", data, pos)
+        if length < 49 or pos + 12 + length > len(data):
+            break
+        body = data[pos + 12:pos + 12 + length]
+        pos += 12 + length
+        assert body[4] == 2, f"batch at {base_offset}: magic {body[4]}"
+        crc = struct.unpack_from(">I", body, 5)[0]
+        covered = body[9:]
+        assert crc32c(covered) == crc, f"batch at {base_offset}: CRC mismatch"
+        r = Reader(covered)
+        attributes = r.i16()
+        r.i32()  # last offset delta
+        r.i64()  # base timestamp
+        r.i64()  # max timestamp
+        pid, epoch, base_seq, count = r.i64(), r.i16(), r.i32(), r.i32()
+        payload = covered[r.pos:]
+        codec = attributes & 0x7
+        if codec == COMPRESSION_GZIP:
+            payload = gzip.decompress(payload)
+        elif codec != COMPRESSION_NONE:
+            raise ValueError(f"batch at {base_offset}: compression {codec} not implemented")
+        if attributes & 0x20:  # control batch: no user records
+            continue
+        rr = Reader(payload)
+        for _ in range(count):
+            size = rr.varint()
+            end = rr.pos + size
+            rr.i8()        # attributes
+            rr.varint()    # timestamp delta
+            delta = rr.varint()
+            klen = rr.varint()
+            key = None if klen < 0 else rr.raw(klen)
+            vlen = rr.varint()
+            value = None if vlen < 0 else rr.raw(vlen)
+            rr.pos = end   # headers are not needed
+            out.append(FetchedRecord(base_offset + delta, key, value, pid, epoch,
+                                     base_seq + delta if base_seq >= 0 else -1))
+    return out
+
+
+def read_partition_records(bootstrap: str, topic: str, partition: int, start: int = 0,
+                           timeout: float = 60.0) -> Tuple[List[FetchedRecord], int]:
+    """Every record of a partition from `start` to the high watermark, straight from the broker
+    at `bootstrap` (raw Fetch v4, no metadata lookup). Returns (records, high_watermark)."""
+    deadline = time.monotonic() + timeout
+    out: List[FetchedRecord] = []
+    offset = start
+    with KafkaConn.to(bootstrap) as conn:
+        while True:
+            assert time.monotonic() < deadline, f"reading {topic}/{partition} took > {timeout}s"
+            res = fetch_v4(conn, topic, partition, offset)
+            assert res.error_code == NONE, \
+                f"fetch {topic}/{partition}@{offset}: error {res.error_code}"
+            if offset >= res.high_watermark:
+                return out, res.high_watermark
+            got = [rec for rec in decode_batch_records(res.records or b"")
+                   if rec.offset >= offset]
+            assert got, f"fetch {topic}/{partition}@{offset} returned no whole batch " \
+                        f"(hw={res.high_watermark})"
+            out.extend(got)
+            offset = got[-1].offset + 1
+
+
+def log_end(conn: KafkaConn, topic: str, partition: int) -> int:
+    err, off = list_offset_v1(conn, topic, partition, LATEST)
+    assert err == NONE, f"ListOffsets {topic}/{partition} latest: error {err}"
+    return off
