@@ -180,38 +180,83 @@ admin_result<topic_view> admin_client::describe_topic(const std::string& name) {
 }
 
 // Earliest and latest offsets take one ListOffsets each: Kafka rejects a request naming the
-// same partition twice. Skipped (offsets stay -1) when the broker lacks ListOffsets v1+.
+// same partition twice. Skipped (offsets stay -1) when the broker lacks ListOffsets.
 admin_result<ok_t> admin_client::fill_offsets(topic_view& topic) {
-  auto v = version_of(api_key::list_offsets);
-  if (!v || topic.partitions.empty()) return ok_t{};
+  if (!version_of(api_key::list_offsets) || topic.partitions.empty()) return ok_t{};
+  std::vector<topic_partition> tps;
+  for (auto& p : topic.partitions) tps.push_back({topic.name, p.partition});
   for (int64_t which : {k_earliest_timestamp, k_latest_timestamp}) {
-    kafka::list_offsets_request req;
-    req.replica_id = -1;
-    req.isolation_level = 0;  // read_uncommitted: latest is the high watermark
-    auto& t = req.topics.emplace_back();
-    t.name = topic.name;
-    for (auto& p : topic.partitions) {
-      auto& rp = t.partitions.emplace_back();
-      rp.partition_index = p.partition;
-      rp.timestamp = which;
-      rp.max_num_offsets = 1;
-    }
-    auto resp = call<kafka::list_offsets_response>(req);
-    if (!resp) return resp.error();
-    for (auto& rt : resp->topics) {
-      if (rt.name != topic.name) continue;
-      for (auto& rp : rt.partitions) {
-        if (rp.error_code != 0) continue;
-        // v0 answers in old_style_offsets, v1+ in offset.
-        int64_t offset =
-            *v == 0 ? (rp.old_style_offsets.empty() ? -1 : rp.old_style_offsets[0]) : rp.offset;
-        for (auto& p : topic.partitions)
-          if (p.partition == rp.partition_index)
-            (which == k_earliest_timestamp ? p.earliest_offset : p.latest_offset) = offset;
-      }
+    auto offsets = list_offsets(tps, which);
+    if (!offsets) return offsets.error();
+    for (auto& o : *offsets) {
+      if (o.error_code != 0) continue;
+      for (auto& p : topic.partitions)
+        if (p.partition == o.tp.partition)
+          (which == k_earliest_timestamp ? p.earliest_offset : p.latest_offset) = o.offset;
     }
   }
   return ok_t{};
+}
+
+admin_result<std::vector<partition_offset>> admin_client::list_offsets(
+    const std::vector<topic_partition>& partitions, int64_t timestamp) {
+  auto v = version_of(api_key::list_offsets);
+  if (!v) return admin_error{0, "the broker does not support ListOffsets"};
+  std::vector<topic_partition> tps = partitions;
+  std::sort(tps.begin(), tps.end());
+  tps.erase(std::unique(tps.begin(), tps.end()), tps.end());
+  std::vector<partition_offset> out;
+  if (tps.empty()) return out;
+  kafka::list_offsets_request req;
+  req.replica_id = -1;
+  req.isolation_level = 0;  // read_uncommitted: latest is the high watermark
+  for (auto& tp : tps) {
+    if (req.topics.empty() || req.topics.back().name != tp.topic)
+      req.topics.emplace_back().name = tp.topic;
+    auto& rp = req.topics.back().partitions.emplace_back();
+    rp.partition_index = tp.partition;
+    rp.timestamp = timestamp;
+    rp.max_num_offsets = 1;
+  }
+  auto resp = call<kafka::list_offsets_response>(req);
+  if (!resp) return resp.error();
+  // A partition the broker leaves out of its answer is reported as unknown.
+  for (auto& tp : tps) out.push_back({tp, -1, k_unknown_topic, {}});
+  for (auto& rt : resp->topics)
+    for (auto& rp : rt.partitions) {
+      auto it =
+          std::lower_bound(out.begin(), out.end(), topic_partition{rt.name, rp.partition_index},
+                           [](auto& o, auto& tp) { return o.tp < tp; });
+      if (it == out.end() || it->tp != topic_partition{rt.name, rp.partition_index}) continue;
+      it->error_code = rp.error_code;
+      // v0 answers in old_style_offsets, v1+ in offset.
+      it->offset =
+          *v == 0 ? (rp.old_style_offsets.empty() ? -1 : rp.old_style_offsets[0]) : rp.offset;
+      if (rp.error_code != 0) it->offset = -1;
+    }
+  return out;
+}
+
+admin_result<std::vector<int32_t>> admin_client::partitions_of(const std::string& topic) {
+  kafka::metadata_request req;
+  req.topics.emplace().emplace_back().name = topic;
+  req.allow_auto_topic_creation = false;
+  auto resp = call<kafka::metadata_response>(req);
+  if (!resp) return resp.error();
+  for (auto& t : resp->topics) {
+    if (t.name != topic) continue;
+    if (t.error_code != 0)
+      return kafka_error(t.error_code, std::nullopt,
+                         t.error_code == k_unknown_topic
+                             ? fmt::format("topic '{}' does not exist", topic)
+                             : fmt::format("cannot read the metadata of topic '{}'", topic));
+    std::vector<int32_t> out;
+    for (auto& p : t.partitions) out.push_back(p.partition_index);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  return kafka_error(k_unknown_topic, std::nullopt,
+                     fmt::format("topic '{}' does not exist", topic));
 }
 
 // Skipped when the broker lacks DescribeConfigs, so `describe` still shows partitions.

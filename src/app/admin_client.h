@@ -1,19 +1,21 @@
 #pragma once
-// A small blocking Kafka admin client for the `tern topic ...` (and later `tern group ...`)
-// commands. It speaks to one broker over a blocking_socket, with Tern's own codec, one request
-// at a time; every call waits at most `admin_options::timeout`.
+// A small blocking Kafka admin client for the `tern topic ...` and `tern group ...` commands. It
+// speaks to one broker over a blocking_socket, with Tern's own codec, one request at a time; every
+// call waits at most `admin_options::timeout`.
 //
 //   auto client = admin_client::connect({.bootstrap = "127.0.0.1:9092"});
 //   if (!client) die(client.error().message);
 //   auto topics = client->list_topics();
 //
 // Tern is single-node today, so every request goes to the bootstrap broker, including those
-// Kafka sends to a partition's leader (ListOffsets). When clustering arrives, per-leader
+// Kafka sends to a partition's leader (ListOffsets) or to a group's coordinator (the group
+// APIs: no FindCoordinator). When clustering arrives, per-leader
 // connections belong here.
 //
 // Blocking: for command-line tools and tests only, never on a shard.
 
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -88,6 +90,52 @@ struct topic_view {
   std::vector<config_view> configs;        // describe only
 };
 
+// One partition of one topic; ordered by topic, then partition.
+struct topic_partition {
+  std::string topic;
+  int32_t partition = 0;
+  auto operator<=>(const topic_partition&) const = default;
+};
+
+// An offset of a partition (committed, or found by ListOffsets), or why there is none.
+struct partition_offset {
+  topic_partition tp;
+  int64_t offset = -1;     // -1: none (nothing committed; no record at or after a timestamp)
+  int16_t error_code = 0;  // the broker's per-partition error
+  std::string metadata;    // OffsetFetch only: the metadata committed with the offset
+};
+
+// What the group commands show, gathered from ListGroups and DescribeGroups.
+struct group_listing {
+  std::string group_id;
+  std::string protocol_type;  // "consumer" for Kafka consumers; "" for groups with only commits
+  std::string state;          // "Empty", "Stable", ... (Kafka's names)
+};
+
+struct member_view {
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::string client_id;
+  std::string client_host;
+  // The partitions the member owns, from its assignment decoded with the consumer protocol
+  // (group/consumer_protocol.h); empty for other protocol types and outside Stable.
+  std::vector<topic_partition> assignment;
+  bool assignment_undecodable = false;  // a "consumer" assignment that did not decode
+};
+
+struct group_view {
+  std::string group_id;
+  std::string state;  // "Dead" for a group that does not exist (as Kafka answers)
+  std::string protocol_type;
+  std::string protocol;  // the chosen assignor ("range", ...); "" unless Stable
+  std::vector<member_view> members;
+};
+
+struct group_deletion_view {
+  std::string group_id;
+  int16_t error_code = 0;
+};
+
 class admin_client {
  public:
   // Connects to the bootstrap broker and learns which API versions it speaks (ApiVersions).
@@ -111,6 +159,30 @@ class admin_client {
       const std::string& name, int32_t partitions,
       const std::vector<std::pair<std::string, std::string>>& configs);
   admin_result<std::monostate> delete_topic(const std::string& name);
+  // The partition indexes of a topic, sorted; UNKNOWN_TOPIC_OR_PARTITION if it does not exist.
+  admin_result<std::vector<int32_t>> partitions_of(const std::string& topic);
+  // ListOffsets for `partitions` at `timestamp` (-2 earliest, -1 latest, else milliseconds
+  // since the epoch: the first offset whose record timestamp is at or after it). One result
+  // per distinct partition asked for, sorted; per-partition failures in error_code.
+  admin_result<std::vector<partition_offset>> list_offsets(
+      const std::vector<topic_partition>& partitions, int64_t timestamp);
+
+  // --- consumer groups (admin_client_groups.cc) ----------------------------------------
+  // ListGroups, sorted by group id. `states` filters by state name, case-insensitively
+  // (sent to brokers with ListGroups v4+, applied here too). Brokers older than v4 do not
+  // answer states: they are then asked with DescribeGroups.
+  admin_result<std::vector<group_listing>> list_groups(const std::vector<std::string>& states);
+  // DescribeGroups for one group, members sorted by member id.
+  admin_result<group_view> describe_group(const std::string& group_id);
+  // Every committed offset of a group (OffsetFetch v2+ with null topics), sorted.
+  admin_result<std::vector<partition_offset>> committed_offsets(const std::string& group_id);
+  // A simple commit (generation -1, member id ""), as tools do for groups without active
+  // members. Returns one entry per partition with its error_code (0 = committed).
+  admin_result<std::vector<partition_offset>> commit_offsets(
+      const std::string& group_id, const std::vector<partition_offset>& offsets);
+  // DeleteGroups; one result per group, in the order asked.
+  admin_result<std::vector<group_deletion_view>> delete_groups(
+      const std::vector<std::string>& group_ids);
 
  private:
   explicit admin_client(admin_options options) : _options(std::move(options)) {}

@@ -44,7 +44,7 @@ std::string apply_toml_key(config& cfg, const std::string& path, const toml::nod
 }
 
 bool is_section(std::string_view name) {
-  return name == "kafka" || name == "limits" || name == "storage";
+  return name == "kafka" || name == "limits" || name == "storage" || name == "groups";
 }
 
 }  // namespace

@@ -49,6 +49,11 @@ struct config {
   int64_t flush_interval_ms = 1000;              // flush.ms, for flush = interval
   uint32_t max_message_bytes = 1048588;          // max.message.bytes
   int64_t retention_check_interval_ms = 300000;  // log.retention.check.interval.ms
+  // Consumer groups (Kafka names in brackets).
+  int64_t group_initial_rebalance_delay_ms = 3000;   // group.initial.rebalance.delay.ms
+  int64_t group_min_session_timeout_ms = 6000;       // group.min.session.timeout.ms
+  int64_t group_max_session_timeout_ms = 1800000;    // group.max.session.timeout.ms
+  int32_t offsets_topic_partitions = 16;             // offsets.topic.num.partitions
 };
 
 // kafka_listen split into its parts. Accepts "host:port", "[v6addr]:port" and ":port" (all

@@ -186,6 +186,24 @@ std::vector<config_key> make_keys() {
                                    "how often retention looks for segments to delete "
                                    "(log.retention.check.interval.ms)",
                                    &config::retention_check_interval_ms, 1));
+
+  k.push_back(integer_key<int64_t>("groups.initial_rebalance_delay_ms",
+                                   "group-initial-rebalance-delay-ms",
+                                   "how long the first rebalance of an empty group waits for more "
+                                   "members to join (group.initial.rebalance.delay.ms)",
+                                   &config::group_initial_rebalance_delay_ms, 0));
+  k.push_back(integer_key<int64_t>("groups.min_session_timeout_ms", "group-min-session-timeout-ms",
+                                   "smallest session.timeout.ms a consumer may ask for "
+                                   "(group.min.session.timeout.ms)",
+                                   &config::group_min_session_timeout_ms, 1));
+  k.push_back(integer_key<int64_t>("groups.max_session_timeout_ms", "group-max-session-timeout-ms",
+                                   "largest session.timeout.ms a consumer may ask for "
+                                   "(group.max.session.timeout.ms)",
+                                   &config::group_max_session_timeout_ms, 1));
+  k.push_back(integer_key<int32_t>("groups.offsets_partitions", "offsets-partitions",
+                                   "partitions of the internal __consumer_offsets topic, fixed "
+                                   "when it is first created (offsets.topic.num.partitions)",
+                                   &config::offsets_topic_partitions, 1, 1000));
   return k;
 }
 

@@ -11,6 +11,7 @@
 #include "app/version.h"
 #include "base/logger.h"
 #include "broker/broker.h"
+#include "kafka/group_service.h"
 #include "kafka/server.h"
 #include "net/budget.h"
 #include "net/listener.h"
@@ -64,6 +65,14 @@ int run_serve(const config& cfg) {
   auto core = std::make_unique<broker::broker>(*shards, make_broker_config(cfg), fs);
   net::global_budget budget(int64_t(cfg.global_memory_bytes));
 
+  kafka::group_service_config gcfg;
+  gcfg.coordinator.initial_rebalance_delay =
+      std::chrono::milliseconds(cfg.group_initial_rebalance_delay_ms);
+  gcfg.coordinator.min_session_timeout = std::chrono::milliseconds(cfg.group_min_session_timeout_ms);
+  gcfg.coordinator.max_session_timeout = std::chrono::milliseconds(cfg.group_max_session_timeout_ms);
+  gcfg.offsets_partitions = cfg.offsets_topic_partitions;
+  auto groups = std::make_unique<kafka::group_service>(*core, *shards, gcfg);
+
   std::unique_ptr<kafka::server> kafka_server;
   std::shared_ptr<net::listener> kafka_listener;
   std::optional<host_port> listen;
@@ -79,7 +88,7 @@ int run_serve(const config& cfg) {
     k.request_timeout_ms = cfg.request_timeout_ms;
     k.idle_timeout_ms = cfg.idle_timeout_ms;
     k.advertised_host = advertised_host(cfg, listen->host);
-    kafka_server = std::make_unique<kafka::server>(*core, k, budget);
+    kafka_server = std::make_unique<kafka::server>(*core, *groups, k, budget);
   }
 
   int exit_code = 0;
@@ -89,6 +98,7 @@ int run_serve(const config& cfg) {
     if (stopping) co_return;
     stopping = true;
     if (kafka_listener) co_await kafka_listener->close();
+    co_await groups->stop();
     co_await core->stop();
     shards->stop();
   };
@@ -98,6 +108,12 @@ int run_serve(const config& cfg) {
     auto started = co_await core->start();
     if (!started) {
       log().error("cannot start: {}", started.error().message());
+      exit_code = 1;
+      co_await shutdown();
+      co_return;
+    }
+    if (auto g = co_await groups->start(); !g) {
+      log().error("cannot start the group coordinator: {}", g.error().message());
       exit_code = 1;
       co_await shutdown();
       co_return;
@@ -140,6 +156,7 @@ int run_serve(const config& cfg) {
   shards->run();
   shards->join();
   signals.reset();
+  groups.reset();  // its timers belong to the shards' event loops, still alive here
   // Destroy the event loops (and any coroutine still parked in them) while the broker they
   // may refer to is still alive.
   shards.reset();

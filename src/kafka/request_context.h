@@ -9,17 +9,25 @@
 #include "bytes/buffer.h"
 #include "bytes/chunked_buffer.h"
 #include "kafka/codec/codec.h"
+#include "kafka/group_service.h"
 #include "kafka/server.h"
 
 namespace tern::kafka {
 
 struct request_context {
-  request_context(broker::broker& b, const server_config& c, std::unique_ptr<uint8_t[]> f,
-                  size_t frame_size)
-      : broker(b), cfg(c), frame(std::move(f)), body(bytes::byte_view(frame.get(), frame_size)) {}
+  request_context(broker::broker& b, group_service& g, const server_config& c,
+                  std::unique_ptr<uint8_t[]> f, size_t frame_size, std::string peer)
+      : broker(b),
+        groups(g),
+        cfg(c),
+        peer_host(std::move(peer)),
+        frame(std::move(f)),
+        body(bytes::byte_view(frame.get(), frame_size)) {}
 
   broker::broker& broker;
+  group_service& groups;
   const server_config& cfg;
+  std::string peer_host;  // the client's address, as Kafka reports it ("/127.0.0.1")
   // The request without its size prefix. Owned and mutable: Produce patches batches in place.
   std::unique_ptr<uint8_t[]> frame;
   bytes::byte_reader body;  // the whole frame; the header is consumed first

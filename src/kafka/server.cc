@@ -37,6 +37,7 @@ class connection : public std::enable_shared_from_this<connection> {
     net::error_code ec;
     auto ep = _socket.remote_endpoint(ec);
     _peer = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+    _peer_host = ec ? std::string("/?") : "/" + ep.address().to_string();
   }
 
   net::awaitable<void> run() {
@@ -124,7 +125,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
   // Decodes the header and starts the handler. False when the connection must close.
   bool dispatch(std::unique_ptr<uint8_t[]> frame, size_t size, int64_t cost) {
-    auto ctx = std::make_unique<request_context>(_server.broker(), _cfg, std::move(frame), size);
+    auto ctx = std::make_unique<request_context>(_server.broker(), _server.groups(), _cfg,
+                                                 std::move(frame), size, _peer_host);
     auto header = decode_request_header(ctx->body);
     if (!header) {
       log().warn("{}: unreadable request header ({})", _peer, header.error().message());
@@ -228,6 +230,7 @@ class connection : public std::enable_shared_from_this<connection> {
   clock::time_point _deadline;
   int64_t _budget_available;
   std::string _peer;
+  std::string _peer_host;  // "/127.0.0.1", Kafka's client_host format
   std::unique_ptr<uint8_t[]> _in;  // kReadChunk bytes once the first read starts
   size_t _in_pos = 0;              // next unread byte
   size_t _in_end = 0;              // end of the bytes read so far

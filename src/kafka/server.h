@@ -34,19 +34,23 @@ struct server_config {
   std::string cluster_id = "tern";
 };
 
+class group_service;
+
 class server {
  public:
-  server(broker::broker& b, server_config cfg, net::global_budget& budget)
-      : _broker(b), _cfg(std::move(cfg)), _budget(budget) {}
+  server(broker::broker& b, group_service& groups, server_config cfg, net::global_budget& budget)
+      : _broker(b), _groups(groups), _cfg(std::move(cfg)), _budget(budget) {}
 
   // The connection handler given to net::listener.
   net::awaitable<void> serve(net::tcp::socket socket);
 
   server_config& config() { return _cfg; }
   broker::broker& broker() { return _broker; }
+  group_service& groups() { return _groups; }
 
  private:
   broker::broker& _broker;
+  group_service& _groups;
   server_config _cfg;
   net::global_budget& _budget;
 };

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/cli_serve.h"
+#include "app/group_commands.h"
 #include "app/topic_commands.h"
 #include "app/version.h"
 
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
   add_serve_command(app, serve);
   topic_command topic;
   add_topic_commands(app, topic);
+  group_command group;
+  add_group_commands(app, group);
   auto* version_cmd = app.add_subcommand("version", "Print the version and exit");
 
   try {
@@ -27,6 +30,7 @@ int main(int argc, char** argv) {
   }
   if (serve.app->parsed()) return run_serve_command(serve);
   if (topic.app->parsed()) return run_topic_command(topic, stdout, stderr);
+  if (group.app->parsed()) return run_group_command(group, stdout, stderr);
   if (version_cmd->parsed()) {
     std::printf("tern %.*s\n", int(version().size()), version().data());
     return 0;

@@ -36,6 +36,16 @@ net::awaitable<void> handle_incremental_alter_configs(request_context& ctx);
 net::awaitable<void> handle_delete_records(request_context& ctx);
 net::awaitable<void> handle_find_coordinator(request_context& ctx);
 net::awaitable<void> handle_init_producer_id(request_context& ctx);
+net::awaitable<void> handle_join_group(request_context& ctx);
+net::awaitable<void> handle_sync_group(request_context& ctx);
+net::awaitable<void> handle_heartbeat(request_context& ctx);
+net::awaitable<void> handle_leave_group(request_context& ctx);
+net::awaitable<void> handle_offset_commit(request_context& ctx);
+net::awaitable<void> handle_offset_fetch(request_context& ctx);
+net::awaitable<void> handle_list_groups(request_context& ctx);
+net::awaitable<void> handle_describe_groups(request_context& ctx);
+net::awaitable<void> handle_delete_groups(request_context& ctx);
+net::awaitable<void> handle_offset_delete(request_context& ctx);
 
 // The ApiVersions answer to a version Tern does not know: UNSUPPORTED_VERSION with the list,
 // in the v0 layout every client can read.
