@@ -36,8 +36,8 @@ budget_s=480  # no tern-bench call starts after this; each one is capped at 75 s
 
 [ -x "$tern" ] || { echo "bench-kafka: no broker at $tern (make build)" >&2; exit 1; }
 [ -n "$bench" ] && [ -x "$bench" ] || {
-  echo "bench-kafka: tern-bench not found; cmake -S . -B build-bench -G Ninja &&" \
-    "cmake --build build-bench --target tern-bench" >&2
+  echo "bench-kafka: tern-bench not found; make build (or cmake -S . -B build-bench -G Ninja -DCMAKE_CXX_COMPILER=clang++ &&" \
+    "cmake --build build-bench --target tern-bench)" >&2
   exit 1
 }
 command -v python3 >/dev/null || { echo "bench-kafka: python3 is needed" >&2; exit 1; }
