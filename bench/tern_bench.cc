@@ -25,6 +25,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -578,12 +579,133 @@ result run_e2e(const options& o, int partitions) {
   return r;
 }
 
+// One member of the benchmark's consumer group: subscribes, publishes how many partitions it
+// owns after every poll, and counts what it receives until told to stop.
+struct group_shared {
+  consume_shared consume;
+  std::vector<std::atomic<int>> owned;  // [member]: partitions currently assigned
+  std::vector<std::atomic<bool>> leave;  // [member]: close (LeaveGroup) and exit
+  explicit group_shared(int members) : owned(members), leave(members) {}
+  int total_owned() const {
+    int n = 0;
+    for (auto& o : owned) n += o.load();
+    return n;
+  }
+};
+
+void group_member(const options& o, int index, const std::string& group, int64_t deadline_ns,
+                  group_shared& gs) {
+  rd_kafka_conf_t* conf = base_conf(o);
+  set(conf, "group.id", group);
+  set(conf, "auto.offset.reset", "earliest");
+  set(conf, "enable.auto.commit", "false");
+  set(conf, "enable.partition.eof", "false");
+  apply_props(conf, o.props);
+  apply_props(conf, o.consumer_props);
+  rd_kafka_t* rk = new_client(RD_KAFKA_CONSUMER, conf);
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, o.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  if (auto err = rd_kafka_subscribe(rk, topics)) die("subscribe: " + std::string(rd_kafka_err2str(err)));
+  rd_kafka_topic_partition_list_destroy(topics);
+  auto& sh = gs.consume;
+  // Batches from the consumer queue (which also serves rebalances); the assignment is looked
+  // up at most every 5 ms, since rd_kafka_assignment() copies the list under a lock.
+  rd_kafka_queue_t* q = rd_kafka_queue_get_consumer(rk);
+  std::vector<rd_kafka_message_t*> msgs(8192);
+  int64_t next_assignment_check = 0;
+  while (!sh.stop.load() && !gs.leave[index].load() && now_ns() < deadline_ns) {
+    ssize_t got = rd_kafka_consume_batch_queue(q, 20, msgs.data(), msgs.size());
+    int64_t now = now_ns();
+    if (now >= next_assignment_check) {
+      next_assignment_check = now + 5'000'000;
+      rd_kafka_topic_partition_list_t* mine = nullptr;
+      if (rd_kafka_assignment(rk, &mine) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        gs.owned[index].store(mine->cnt);
+        rd_kafka_topic_partition_list_destroy(mine);
+      }
+    }
+    uint64_t ok = 0;
+    for (ssize_t i = 0; i < got; ++i) {
+      if (!msgs[i]->err) ++ok;
+      rd_kafka_message_destroy(msgs[i]);
+    }
+    if (ok) {
+      int64_t first = sh.first_ns.load(std::memory_order_relaxed);
+      while (now < first && !sh.first_ns.compare_exchange_weak(first, now)) {
+      }
+      int64_t last = sh.last_ns.load(std::memory_order_relaxed);
+      while (now > last && !sh.last_ns.compare_exchange_weak(last, now)) {
+      }
+      sh.received.fetch_add(ok, std::memory_order_relaxed);
+    }
+  }
+  rd_kafka_queue_destroy(q);
+  // A clean leave. librdkafka 2.0.2 closing a cooperative-sticky member sends no LeaveGroup
+  // (the group then waits for its session timeout), but unsubscribe() does: unsubscribe, let
+  // the incremental revoke complete, then close.
+  rd_kafka_unsubscribe(rk);
+  for (int i = 0; i < 100; ++i) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 10);
+    if (m) rd_kafka_message_destroy(m);
+    rd_kafka_topic_partition_list_t* mine = nullptr;
+    bool empty = rd_kafka_assignment(rk, &mine) == RD_KAFKA_RESP_ERR_NO_ERROR && mine->cnt == 0;
+    if (mine) rd_kafka_topic_partition_list_destroy(mine);
+    if (empty) break;
+  }
+  gs.owned[index].store(0);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+}
+
+// Polls until `done()` or the deadline; returns the seconds waited, or -1 on timeout.
+template <class F>
+double wait_until(F done, int64_t deadline_ns) {
+  int64_t t0 = now_ns();
+  while (!done()) {
+    if (now_ns() >= deadline_ns) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return double(now_ns() - t0) / 1e9;
+}
+
+// --consumers members in a fresh group drain the topic. Measures: join -> every partition
+// assigned; the drain rate once assigned; and, after the drain, the rebalance when one member
+// leaves cleanly (leave -> the others own every partition again).
 result run_group(const options& o, int partitions) {
-  // TODO(group): o.consumers consumers subscribe to o.topic in one consumer group
-  // (rd_kafka_subscribe, group.id = "tern-bench-<pid>"), wait for the assignment to cover
-  // every partition, then measure like run_consume plus the time to the first assignment and
-  // the rebalance time when a member joins or leaves. Needs the group APIs in the broker.
-  die("group mode is not implemented yet (needs consumer groups in the broker)");
+  auto wm = query_watermarks(o, partitions);
+  uint64_t available = 0;
+  for (auto& w : wm) available += uint64_t(w.high - w.low);
+  if (available == 0) die("topic " + o.topic + " is empty; run `produce` first");
+  const std::string group = "tern-bench-" + std::to_string(::getpid()) + "-" +
+                            std::to_string(now_ns() / 1000000);
+  group_shared gs(o.consumers);
+  gs.consume.target = o.count > 0 ? std::min<uint64_t>(uint64_t(o.count), available) : available;
+  int64_t start = now_ns();
+  int64_t deadline = deadline_from(o, start);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < o.consumers; ++t)
+    threads.emplace_back([&, t] { group_member(o, t, group, deadline, gs); });
+  double assigned_s = wait_until([&] { return gs.total_owned() == partitions; }, deadline);
+  wait_until([&] { return gs.consume.received.load() >= gs.consume.target.load(); }, deadline);
+  double leave_s = -1;
+  if (o.consumers > 1 && gs.total_owned() == partitions) {
+    gs.leave[o.consumers - 1] = true;
+    // The leaver drops its partitions first; then wait for the others to own them all.
+    wait_until([&] { return gs.owned[o.consumers - 1].load() == 0; }, deadline);
+    leave_s = wait_until([&] { return gs.total_owned() == partitions; }, deadline);
+  }
+  gs.consume.stop = true;
+  for (auto& th : threads) th.join();
+  std::printf("{\"group_members\":%d,\"partitions\":%d,\"join_to_assigned_ms\":%.1f,"
+                "\"leave_rebalance_ms\":%.1f}\n",
+                o.consumers, partitions, assigned_s * 1e3, leave_s < 0 ? -1.0 : leave_s * 1e3);
+  result r;
+  r.msgs = gs.consume.received.load();
+  r.bytes = r.msgs * o.msg_size;
+  r.errors = r.msgs < gs.consume.target.load() ? gs.consume.target.load() - r.msgs : 0;
+  if (r.msgs) r.seconds = double(gs.consume.last_ns.load() - gs.consume.first_ns.load()) / 1e9;
+  return r;
 }
 
 }  // namespace
