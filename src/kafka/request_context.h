@@ -41,11 +41,20 @@ struct request_context {
     return decode_request<Req>(body, header.version);
   }
 
+  // Encodes the response. When the connection had to wait for memory budget before this
+  // request could be read, the wait is reported in throttle_time_ms (for the APIs that have
+  // it), as Kafka does for quota throttling: clients back off by that much.
   template <class Resp>
-  void respond(const Resp& r) {
+  void respond(Resp&& r) {
+    if constexpr (requires { r.throttle_time_ms = int32_t(0); }) {
+      if (throttle_time_ms > 0 && r.throttle_time_ms < throttle_time_ms)
+        r.throttle_time_ms = throttle_time_ms;
+    }
     encode_response_header(header.correlation_id, header.key, header.version, response);
     encode_response(r, header.version, response);
   }
+
+  int32_t throttle_time_ms = 0;  // how long reading this request waited for memory budget
 };
 
 }  // namespace tern::kafka

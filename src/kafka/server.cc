@@ -106,9 +106,15 @@ class connection : public std::enable_shared_from_this<connection> {
       // Back pressure: stop reading until this request fits the memory budgets.
       int64_t cost = size + int64_t(sizeof(request_context));
       _deadline = clock::time_point::max();  // waiting on the broker, not on the client
+      auto budget_wait_start = clock::now();
       co_await net::acquire_budget(_budget_available, _cfg.connection_memory_bytes, _global,
                                    cost);
-      _deadline = clock::now() + std::chrono::milliseconds(_cfg.request_timeout_ms);
+      auto budget_ready = clock::now();
+      _throttle_ms = int32_t(std::min<int64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(budget_ready - budget_wait_start)
+              .count(),
+          INT32_MAX));
+      _deadline = budget_ready + std::chrono::milliseconds(_cfg.request_timeout_ms);
       auto frame = std::make_unique_for_overwrite<uint8_t[]>(size_t(size));
       if (!co_await read_exact(frame.get(), size_t(size))) {
         release(cost);
@@ -127,6 +133,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool dispatch(std::unique_ptr<uint8_t[]> frame, size_t size, int64_t cost) {
     auto ctx = std::make_unique<request_context>(_server.broker(), _server.groups(), _cfg,
                                                  std::move(frame), size, _peer_host);
+    ctx->throttle_time_ms = _throttle_ms;
     auto header = decode_request_header(ctx->body);
     if (!header) {
       log().warn("{}: unreadable request header ({})", _peer, header.error().message());
@@ -231,6 +238,7 @@ class connection : public std::enable_shared_from_this<connection> {
   int64_t _budget_available;
   std::string _peer;
   std::string _peer_host;  // "/127.0.0.1", Kafka's client_host format
+  int32_t _throttle_ms = 0;  // the budget wait of the request being read
   std::unique_ptr<uint8_t[]> _in;  // kReadChunk bytes once the first read starts
   size_t _in_pos = 0;              // next unread byte
   size_t _in_end = 0;              // end of the bytes read so far
