@@ -1,33 +1,19 @@
 #include "app/topic_commands.h"
 
-#include <cstdlib>
-
 #include <fmt/format.h>
 
+#include "app/admin_cli.h"
 #include "app/admin_client.h"
 #include "app/topic_output.h"
 
 namespace tern::app {
 namespace {
 
-// The options every topic subcommand shares, bound to the same fields.
 void add_common(CLI::App* sub, topic_command& cmd) {
-  // TERN_BOOTSTRAP is applied in run_topic_command, not with envname(): the subcommands share
-  // cmd.bootstrap, and CLI11 would let the environment of a subcommand that was not used
-  // overwrite the flag given to the one that was.
-  sub->add_option("--bootstrap", cmd.bootstrap, "broker to talk to [env: TERN_BOOTSTRAP]")
-      ->type_name("HOST:PORT")
-      ->capture_default_str();
-  sub->add_option("--timeout-ms", cmd.timeout_ms, "give up after this long, per request")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  sub->add_flag("--json", cmd.json, "print JSON instead of columns");
+  add_admin_options(sub, cmd.bootstrap, cmd.timeout_ms, cmd.json);
 }
 
-int fail(std::FILE* err, const admin_error& e) {
-  std::fprintf(err, "tern: %s\n", e.message.c_str());
-  return 1;
-}
+int fail(std::FILE* err, const admin_error& e) { return report_admin_failure(err, e); }
 
 }  // namespace
 
@@ -65,14 +51,7 @@ void add_topic_commands(CLI::App& parent, topic_command& cmd) {
 }
 
 int run_topic_command(const topic_command& cmd, std::FILE* out, std::FILE* err) {
-  admin_options options;
-  options.bootstrap = cmd.bootstrap;
-  bool flag_given = false;
-  for (CLI::App* sub : {cmd.create, cmd.list, cmd.describe, cmd.remove})
-    if (sub && sub->parsed() && sub->get_option("--bootstrap")->count() > 0) flag_given = true;
-  if (const char* env = std::getenv("TERN_BOOTSTRAP"); env && *env && !flag_given)
-    options.bootstrap = env;
-  options.timeout = std::chrono::milliseconds(cmd.timeout_ms);
+  auto options = admin_options_for(cmd.bootstrap, cmd.timeout_ms, {cmd.create, cmd.list, cmd.describe, cmd.remove});
   auto client = admin_client::connect(options);
   if (!client) return fail(err, client.error());
 

@@ -1,7 +1,5 @@
 #include "broker/partition.h"
 
-#include <unistd.h>
-
 #include "base/logger.h"
 
 namespace tern::broker {
@@ -55,24 +53,13 @@ spdlog::logger& broker_log() { return module_logger("broker"); }
 result<void> for_each_batch_header(storage::log& l, int64_t from,
                                    const std::function<void(const storage::batch_header&)>& fn) {
   constexpr size_t kChunk = 4 << 20;
-  bytes::buffer data;
   while (from < l.log_end_offset()) {
     auto r = l.read(from, l.log_end_offset(), kChunk, true);
     if (!r) return r.error();
     if (r->ranges.empty()) break;
-    data.resize(r->bytes);
-    size_t at = 0;
-    for (auto& range : r->ranges) {
-      size_t done = 0;
-      while (done < range.length) {
-        ssize_t n = ::pread(range.fd, data.data() + at + done, range.length - done,
-                            off_t(range.offset + done));
-        if (n <= 0) return std::make_error_code(std::errc::io_error);
-        done += size_t(n);
-      }
-      at += range.length;
-    }
-    auto batches = storage::split_batches(data);
+    auto data = storage::copy_to_memory(*r);
+    if (!data) return data.error();
+    auto batches = storage::split_batches(*data);
     if (!batches || batches->empty()) return storage::errc::invalid_record;
     for (auto b : *batches) {
       auto h = storage::parse_batch_header(b);

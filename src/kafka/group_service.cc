@@ -1,7 +1,5 @@
 #include "kafka/group_service.h"
 
-#include <unistd.h>
-
 #include <map>
 
 #include "base/clock.h"
@@ -25,23 +23,6 @@ std::optional<std::string> group_of(const group::record& r) {
   auto k = group::decode_key(r.key);
   if (!k) return std::nullopt;
   return std::visit([](const auto& key) { return key.group_id; }, *k);
-}
-
-// Reads [from, to) of a local log into memory, whole batches (the caller is on its shard).
-result<bytes::buffer> read_ranges(const storage::log::read_result& r) {
-  bytes::buffer data(r.bytes);
-  size_t at = 0;
-  for (auto& range : r.ranges) {
-    size_t done = 0;
-    while (done < range.length) {
-      ssize_t n = ::pread(range.fd, data.data() + at + done, range.length - done,
-                          off_t(range.offset + done));
-      if (n <= 0) return std::make_error_code(std::errc::io_error);
-      done += size_t(n);
-    }
-    at += range.length;
-  }
-  return data;
 }
 
 }  // namespace
@@ -111,7 +92,7 @@ net::awaitable<result<void>> group_service::replay_partition(unsigned shard, int
     auto r = co_await _broker.read(kOffsetsTopic, partition, next, 4 << 20, true);
     if (r.error) co_return r.error;
     if (r.data.ranges.empty()) break;
-    auto data = read_ranges(r.data);
+    auto data = storage::copy_to_memory(r.data);
     if (!data) co_return data.error();
     auto batches = storage::split_batches(*data);
     if (!batches || batches->empty()) co_return storage::errc::invalid_record;

@@ -3,6 +3,8 @@
 
 #include "storage/log.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -304,6 +306,22 @@ void log::delete_oldest_segment() {
                                     r.error().message());
     jobs->done();
   });
+}
+
+result<bytes::buffer> copy_to_memory(const log::read_result& r) {
+  bytes::buffer data(r.bytes);
+  size_t at = 0;
+  for (auto& range : r.ranges) {
+    size_t done = 0;
+    while (done < range.length) {
+      ssize_t n = ::pread(range.fd, data.data() + at + done, range.length - done,
+                          off_t(range.offset + done));
+      if (n <= 0) return errc::io_error;
+      done += size_t(n);
+    }
+    at += range.length;
+  }
+  return data;
 }
 
 }  // namespace tern::storage

@@ -197,4 +197,9 @@ class log {
   recovery_report _report;
 };
 
+// Copies the batches of a read into memory (pread of each range, in order). For readers
+// inside the broker — producer-state recovery, the internal offsets topic — not for fetches,
+// which send the ranges as they are.
+result<bytes::buffer> copy_to_memory(const log::read_result& r);
+
 }  // namespace tern::storage

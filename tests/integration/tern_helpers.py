@@ -10,7 +10,9 @@ import glob
 import logging
 import os
 import re
+import random
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -299,3 +301,49 @@ def wait_until(pred, timeout: float, interval: float = 0.2, what: str = "conditi
             return last
         time.sleep(interval)
     raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
+
+
+class BrokerKiller:
+    """Kills `broker` with SIGKILL and restarts it, in a background thread, each time the
+    acknowledged count (`acked()`) passes one of `fractions` of `total`. `kills` collects
+    (acked count at the kill, seconds the broker was down); `errors` whatever the thread
+    raised, for the test to surface. Gives up `margin_s` before `deadline`."""
+
+    def __init__(self, broker, acked, total: int, fractions: Sequence[float], deadline: float,
+                 seed: int, margin_s: float = 60):
+        self.kills: List[Tuple[int, float]] = []
+        self.errors: List[BaseException] = []
+        self._stop = threading.Event()
+        self._args = (broker, acked, total, fractions, deadline, seed, margin_s)
+        self._thread = threading.Thread(target=self._run, name="killer", daemon=True)
+
+    def start(self) -> "BrokerKiller":
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 60) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        broker, acked, total, fractions, deadline, seed, margin_s = self._args
+        rng = random.Random(seed)
+        try:
+            for frac in fractions:
+                while acked() < frac * total:
+                    if self._stop.wait(0.01) or time.monotonic() > deadline - margin_s:
+                        return
+                time.sleep(rng.uniform(0, 0.2))
+                at = acked()
+                if at >= total:
+                    return
+                broker.kill()
+                down = time.monotonic()
+                time.sleep(rng.uniform(0.05, 0.5))
+                broker.start()
+                self.kills.append((at, time.monotonic() - down))
+        except BaseException as e:  # noqa: BLE001 - surfaced in the main thread
+            self.errors.append(e)

@@ -18,14 +18,12 @@ What Kafka guarantees a non-idempotent producer, and so what is asserted:
 The summary line `acknowledged=N lost=0 duplicates=D` is printed to the terminal.
 """
 
-import random
-import threading
 import time
 from array import array
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from tern_helpers import RDKAFKA_LOGGER, create_topic, unique_topic, watermarks
+from tern_helpers import RDKAFKA_LOGGER, BrokerKiller, create_topic, unique_topic, watermarks
 
 N = 200_000
 PARTITIONS = 2
@@ -83,31 +81,8 @@ def test_acknowledged_messages_survive_repeated_sigkill(broker_factory, capsys):
         "logger": RDKAFKA_LOGGER,
     })
 
-    kills = []          # (acked count at kill, seconds the broker was down)
-    killer_errors = []
-    stop_killer = threading.Event()
-
-    def killer():
-        rng = random.Random(42)
-        try:
-            for frac in KILL_FRACTIONS:
-                while state["acked"] < frac * N:
-                    if stop_killer.wait(0.01) or time.monotonic() > deadline - 60:
-                        return
-                time.sleep(rng.uniform(0, 0.2))
-                at = state["acked"]
-                if at >= N:
-                    return
-                b.kill()
-                down = time.monotonic()
-                time.sleep(rng.uniform(0.05, 0.5))
-                b.start()
-                kills.append((at, time.monotonic() - down))
-        except BaseException as e:  # surfaced in the main thread
-            killer_errors.append(e)
-
-    th = threading.Thread(target=killer, name="killer", daemon=True)
-    th.start()
+    killer = BrokerKiller(b, lambda: state["acked"], N, KILL_FRACTIONS, deadline,
+                          seed=42).start()
     try:
         t0 = time.monotonic()
         for seq in range(N):
@@ -121,25 +96,25 @@ def test_acknowledged_messages_survive_repeated_sigkill(broker_factory, capsys):
                     p.poll(0.05)
             if seq % 500 == 0:
                 p.poll(0)
-                if killer_errors:
+                if killer.errors:
                     break
                 ahead = t0 + PRODUCE_SECONDS * seq / N - time.monotonic()
                 if ahead > 0:
                     time.sleep(ahead)
-        while len(p) > 0 and time.monotonic() < deadline - 30 and not killer_errors:
+        while len(p) > 0 and time.monotonic() < deadline - 30 and not killer.errors:
             p.flush(1.0)
-        assert not killer_errors, f"killer thread failed: {killer_errors[0]!r}"
+        assert not killer.errors, f"killer thread failed: {killer.errors[0]!r}"
         assert len(p) == 0, f"{len(p)} messages still in flight at the deadline"
     finally:
-        stop_killer.set()
-        th.join(60)
-    assert not killer_errors, f"killer thread failed: {killer_errors[0]!r}"
-    assert not th.is_alive(), "killer thread did not finish"
+        killer.stop()
+    assert not killer.errors, f"killer thread failed: {killer.errors[0]!r}"
+    assert not killer.is_alive(), "killer thread did not finish"
     b.assert_alive()
 
     assert state["reports"] == N, f"{N - state['reports']} messages got no delivery report"
-    mid_stream_kills = [k for k in kills if k[0] < N]
-    assert len(mid_stream_kills) >= 3, f"only {len(kills)} kills happened mid-stream: {kills}"
+    mid_stream_kills = [k for k in killer.kills if k[0] < N]
+    assert len(mid_stream_kills) >= 3, \
+        f"only {len(killer.kills)} kills happened mid-stream: {killer.kills}"
     assert state["failed"] == 0, \
         f"{state['failed']} deliveries failed despite unlimited retries: {state['errors']}"
 
@@ -189,7 +164,7 @@ def test_acknowledged_messages_survive_repeated_sigkill(broker_factory, capsys):
     acknowledged = state["acked"]
     with capsys.disabled():
         print(f"\ncrash test: acknowledged={acknowledged} lost={lost_at_offset} "
-              f"duplicates={duplicates} (kills={len(kills)}, late_duplicates={late_duplicates}, "
+              f"duplicates={duplicates} (kills={len(killer.kills)}, late_duplicates={late_duplicates}, "
               f"out_of_order={out_of_order}, records={sum(map(len, logs.values()))}, "
               f"{time.monotonic() - start:.0f}s)")
     assert lost_anywhere == 0, f"{lost_anywhere} acknowledged messages are missing entirely"

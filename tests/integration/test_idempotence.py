@@ -21,8 +21,6 @@ docs/formats/producer-state.md.
 
 from __future__ import annotations
 
-import random
-import threading
 import time
 from array import array
 
@@ -31,7 +29,7 @@ from confluent_kafka import Producer
 
 import kafka_wire as w
 from chaos_proxy import ChaosProxy
-from tern_helpers import RDKAFKA_LOGGER, create_topic, free_port, unique_topic
+from tern_helpers import RDKAFKA_LOGGER, BrokerKiller, create_topic, free_port, unique_topic
 
 PROXY_HOST = "127.0.0.2"  # all of 127/8 is loopback on Linux: same port, other address
 
@@ -499,42 +497,18 @@ def test_idempotent_producer_survives_sigkill(broker_factory, capsys):
         "logger": RDKAFKA_LOGGER,
     })
 
-    kills = []
-    killer_errors = []
-    stop_killer = threading.Event()
-
-    def killer():
-        rng = random.Random(4242)
-        try:
-            for frac in KILL_FRACTIONS:
-                while state["acked"] < frac * CRASH_N:
-                    if stop_killer.wait(0.01) or time.monotonic() > deadline - 60:
-                        return
-                time.sleep(rng.uniform(0, 0.2))
-                at = state["acked"]
-                if at >= CRASH_N:
-                    return
-                b.kill()
-                down = time.monotonic()
-                time.sleep(rng.uniform(0.05, 0.5))
-                b.start()
-                kills.append((at, time.monotonic() - down))
-        except BaseException as e:  # noqa: BLE001 - surfaced in the main thread
-            killer_errors.append(e)
-
-    th = threading.Thread(target=killer, name="killer", daemon=True)
-    th.start()
+    killer = BrokerKiller(b, lambda: state["acked"], CRASH_N, KILL_FRACTIONS, deadline,
+                          seed=4242).start()
     try:
         produce_paced(p, topic, CRASH_N, CRASH_PARTITIONS, CRASH_PRODUCE_SECONDS, on_delivery,
-                      deadline, stop=lambda: bool(killer_errors))
-        while len(p) > 0 and time.monotonic() < deadline - 20 and not killer_errors:
+                      deadline, stop=lambda: bool(killer.errors))
+        while len(p) > 0 and time.monotonic() < deadline - 20 and not killer.errors:
             p.flush(1.0)
         left = len(p)
     finally:
-        stop_killer.set()
-        th.join(60)
-    assert not killer_errors, f"killer thread failed: {killer_errors[0]!r}"
-    assert not th.is_alive(), "killer thread did not finish"
+        killer.stop()
+    assert not killer.errors, f"killer thread failed: {killer.errors[0]!r}"
+    assert not killer.is_alive(), "killer thread did not finish"
     b.assert_alive()
 
     logs = read_logs(b.bootstrap, topic, CRASH_PARTITIONS,
@@ -543,12 +517,13 @@ def test_idempotent_producer_survives_sigkill(broker_factory, capsys):
     fatal = [str(e) for e in state["client_errors"] if e.fatal()]
     with capsys.disabled():
         print(f"\nidempotent crash test: acknowledged={state['acked']} lost={a['lost']} "
-              f"duplicates={a['duplicates']} (kills={len(kills)}, failed={state['failed']}, "
+              f"duplicates={a['duplicates']} (kills={len(killer.kills)}, failed={state['failed']}, "
               f"out_of_order={a['out_of_order']}, stored={a['stored']}, "
               f"records={sum(map(len, logs.values()))}, {time.monotonic() - start:.0f}s)")
     assert left == 0, f"{left} messages still in flight at the deadline"
     assert state["reports"] == CRASH_N, f"{CRASH_N - state['reports']} delivery reports missing"
-    assert len([k for k in kills if k[0] < CRASH_N]) >= 2, f"too few mid-stream kills: {kills}"
+    assert len([k for k in killer.kills if k[0] < CRASH_N]) >= 2, \
+        f"too few mid-stream kills: {killer.kills}"
     assert a["foreign"] == 0, a["examples"]
     assert a["lost"] == 0, f"{a['lost']} acknowledged messages not at their offset: " \
                            f"{a['examples']}"
