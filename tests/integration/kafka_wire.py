@@ -772,3 +772,35 @@ def log_end(conn: KafkaConn, topic: str, partition: int) -> int:
     err, off = list_offset_v1(conn, topic, partition, LATEST)
     assert err == NONE, f"ListOffsets {topic}/{partition} latest: error {err}"
     return off
+
+
+# --------------------------------------------------------------------------------------------
+# Back pressure: responses with their throttle_time_ms, for pipelined requests.
+def parse_produce_v3_response(r: Reader) -> Tuple[List[Tuple[str, ProducePartitionResult]], int]:
+    """A Produce v3 response body: (per-partition results, throttle_time_ms)."""
+    out = []
+    for _ in range(r.i32()):
+        name = r.string()
+        for _ in range(r.i32()):
+            out.append((name, ProducePartitionResult(r.i32(), r.i16(), r.i64(), r.i64())))
+    return out, r.i32()
+
+
+def parse_fetch_v4_response(r: Reader) -> Tuple[int, List[FetchPartitionResult]]:
+    """A Fetch v4 response body: (throttle_time_ms, per-partition results)."""
+    throttle = r.i32()
+    results = []
+    for _ in range(r.i32()):
+        r.string()
+        for _ in range(r.i32()):
+            p, err, hw, lso = r.i32(), r.i16(), r.i64(), r.i64()
+            r.array(lambda rr: (rr.i64(), rr.i64()))  # aborted transactions
+            results.append(FetchPartitionResult(p, err, hw, lso, r.bytes_()))
+    return throttle, results
+
+
+def has_pending_bytes(conn: KafkaConn, timeout: float = 0.0) -> bool:
+    """True if the peer has sent bytes (or closed) that are not read yet, within `timeout`."""
+    import select
+    readable, _, _ = select.select([conn.sock], [], [], timeout)
+    return bool(readable)

@@ -307,13 +307,17 @@ class BrokerKiller:
     """Kills `broker` with SIGKILL and restarts it, in a background thread, each time the
     acknowledged count (`acked()`) passes one of `fractions` of `total`. `kills` collects
     (acked count at the kill, seconds the broker was down); `errors` whatever the thread
-    raised, for the test to surface. Gives up `margin_s` before `deadline`."""
+    raised, for the test to surface. Gives up `margin_s` before `deadline`. `down_s`, if given,
+    says how long the broker stays down after each kill (seconds; None: a random 0.05-0.5 s,
+    the default for every kill)."""
 
     def __init__(self, broker, acked, total: int, fractions: Sequence[float], deadline: float,
-                 seed: int, margin_s: float = 60):
+                 seed: int, margin_s: float = 60,
+                 down_s: Optional[Sequence[Optional[float]]] = None):
         self.kills: List[Tuple[int, float]] = []
         self.errors: List[BaseException] = []
         self._stop = threading.Event()
+        self._down_s = list(down_s) if down_s is not None else None
         self._args = (broker, acked, total, fractions, deadline, seed, margin_s)
         self._thread = threading.Thread(target=self._run, name="killer", daemon=True)
 
@@ -342,7 +346,12 @@ class BrokerKiller:
                     return
                 broker.kill()
                 down = time.monotonic()
-                time.sleep(rng.uniform(0.05, 0.5))
+                pause = rng.uniform(0.05, 0.5)
+                i = len(self.kills)
+                if self._down_s is not None and i < len(self._down_s) and \
+                        self._down_s[i] is not None:
+                    pause = self._down_s[i]
+                time.sleep(pause)
                 broker.start()
                 self.kills.append((at, time.monotonic() - down))
         except BaseException as e:  # noqa: BLE001 - surfaced in the main thread
