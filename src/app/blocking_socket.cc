@@ -126,6 +126,27 @@ std::string blocking_socket::read_all(uint8_t* p, size_t n, steady::time_point d
   return {};
 }
 
+std::string blocking_socket::send_all(std::string_view bytes, steady::time_point deadline) {
+  if (_fd < 0) return "send: not connected";
+  return write_all(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), deadline);
+}
+
+std::string blocking_socket::recv_some(char* dst, size_t max, size_t& got,
+                                       steady::time_point deadline) {
+  got = 0;
+  if (_fd < 0) return "receive: not connected";
+  for (;;) {
+    ssize_t r = ::recv(_fd, dst, max, 0);
+    if (r >= 0) {
+      got = size_t(r);
+      return {};
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      return fmt::format("receive: {}", std::strerror(errno));
+    if (std::string e = wait_for(_fd, POLLIN, deadline); !e.empty()) return "receive: " + e;
+  }
+}
+
 std::string blocking_socket::send_frame(bytes::byte_view payload, steady::time_point deadline) {
   if (_fd < 0) return "send: not connected";
   uint8_t size[4];

@@ -36,6 +36,13 @@ class blocking_socket {
   std::string recv_frame(bytes::buffer& payload, std::chrono::steady_clock::time_point deadline,
                          uint32_t max_bytes = 256u << 20);
 
+  // Raw bytes, for protocols without Kafka's size prefix (the HTTP client, http_client.h).
+  std::string send_all(std::string_view bytes, std::chrono::steady_clock::time_point deadline);
+  // Reads what has arrived, at least one byte and at most `max`, into `dst`; `got` = 0 means
+  // the peer closed the connection.
+  std::string recv_some(char* dst, size_t max, size_t& got,
+                        std::chrono::steady_clock::time_point deadline);
+
   bool is_open() const { return _fd >= 0; }
   void close();
 

@@ -44,7 +44,8 @@ std::string apply_toml_key(config& cfg, const std::string& path, const toml::nod
 }
 
 bool is_section(std::string_view name) {
-  return name == "kafka" || name == "limits" || name == "storage" || name == "groups";
+  return name == "kafka" || name == "amqp" || name == "http" || name == "limits" ||
+         name == "storage" || name == "groups";
 }
 
 }  // namespace

@@ -29,6 +29,10 @@ struct config {
   std::filesystem::path data_dir = "./data";
   unsigned smp = 0;                             // shards; 0 = one per core
   std::string kafka_listen = "127.0.0.1:9092";  // HOST:PORT; "" disables the listener
+  std::string amqp_listen = "127.0.0.1:5672";   // HOST:PORT; "" disables the listener
+  uint32_t amqp_frame_max = 131072;             // offered in connection.tune
+  uint16_t amqp_heartbeat_s = 60;               // offered in connection.tune; 0 = off
+  std::string http_listen = "127.0.0.1:8080";   // admin API, HOST:PORT; "" disables it
   std::string advertised_host;                  // host advertised in Metadata; "" = listen host
   int32_t node_id = 0;
   std::string log_level = "info";
@@ -49,11 +53,13 @@ struct config {
   int64_t flush_interval_ms = 1000;              // flush.ms, for flush = interval
   uint32_t max_message_bytes = 1048588;          // max.message.bytes
   int64_t retention_check_interval_ms = 300000;  // log.retention.check.interval.ms
+  int64_t compaction_check_interval_ms = 15000;  // log.cleaner.backoff.ms
   // Consumer groups (Kafka names in brackets).
   int64_t group_initial_rebalance_delay_ms = 3000;   // group.initial.rebalance.delay.ms
   int64_t group_min_session_timeout_ms = 6000;       // group.min.session.timeout.ms
   int64_t group_max_session_timeout_ms = 1800000;    // group.max.session.timeout.ms
   int32_t offsets_topic_partitions = 16;             // offsets.topic.num.partitions
+  int64_t offsets_segment_bytes = 100ll << 20;       // offsets.topic.segment.bytes
 };
 
 // kafka_listen split into its parts. Accepts "host:port", "[v6addr]:port" and ":port" (all

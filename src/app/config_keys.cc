@@ -137,6 +137,36 @@ std::vector<config_key> make_keys() {
                                     "before anything is allocated (socket.request.max.bytes)",
                                     &config::max_request_bytes, 1024, k_int32_max));
 
+  k.push_back({"amqp.listen", "amqp-listen", "HOST:PORT",
+               "address of the AMQP 0-9-1 listener (same forms as kafka.listen); empty "
+               "disables it",
+               value_kind::string,
+               [](config& c, std::string_view t) -> std::string {
+                 if (!t.empty() && !parse_host_port(t))
+                   return fmt::format("\"{}\" is not HOST:PORT", t);
+                 c.amqp_listen = std::string(t);
+                 return {};
+               },
+               [](const config& c) { return c.amqp_listen; }});
+  k.push_back(integer_key<uint32_t>("amqp.frame_max", "amqp-frame-max",
+                                    "largest AMQP frame offered to clients (connection.tune)",
+                                    &config::amqp_frame_max, 4096, 1u << 24));
+  k.push_back(integer_key<uint16_t>("amqp.heartbeat_s", "amqp-heartbeat",
+                                    "AMQP heartbeat interval offered to clients, in seconds; "
+                                    "0 = none (a peer silent for two intervals is disconnected)",
+                                    &config::amqp_heartbeat_s, 0, 65535));
+  k.push_back({"http.listen", "http-listen", "HOST:PORT",
+               "address of the HTTP admin API (same forms as kafka.listen); it has no "
+               "authentication yet, so keep it on a loopback address; empty disables it",
+               value_kind::string,
+               [](config& c, std::string_view t) -> std::string {
+                 if (!t.empty() && !parse_host_port(t))
+                   return fmt::format("\"{}\" is not HOST:PORT", t);
+                 c.http_listen = std::string(t);
+                 return {};
+               },
+               [](const config& c) { return c.http_listen; }});
+
   k.push_back(integer_key<uint64_t>("limits.connection_memory_bytes", "connection-memory-bytes",
                                     "in-flight request bytes one connection may hold before the "
                                     "broker stops reading from it",
@@ -186,6 +216,11 @@ std::vector<config_key> make_keys() {
                                    "how often retention looks for segments to delete "
                                    "(log.retention.check.interval.ms)",
                                    &config::retention_check_interval_ms, 1));
+  k.push_back(integer_key<int64_t>("storage.compaction_check_interval_ms",
+                                   "compaction-check-interval-ms",
+                                   "how often compacted topics are checked for a compaction pass "
+                                   "(log.cleaner.backoff.ms)",
+                                   &config::compaction_check_interval_ms, 1));
 
   k.push_back(integer_key<int64_t>("groups.initial_rebalance_delay_ms",
                                    "group-initial-rebalance-delay-ms",
@@ -204,6 +239,10 @@ std::vector<config_key> make_keys() {
                                    "partitions of the internal __consumer_offsets topic, fixed "
                                    "when it is first created (offsets.topic.num.partitions)",
                                    &config::offsets_topic_partitions, 1, 1000));
+  k.push_back(integer_key<int64_t>("groups.offsets_segment_bytes", "offsets-segment-bytes",
+                                   "segment size of the compacted __consumer_offsets topic, "
+                                   "applied at every start (offsets.topic.segment.bytes)",
+                                   &config::offsets_segment_bytes, 1024, k_int32_max));
   return k;
 }
 

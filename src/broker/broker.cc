@@ -2,6 +2,9 @@
 // broker_data.cc.
 #include "broker/broker.h"
 
+#include <algorithm>
+#include <unordered_map>
+
 #include "base/logger.h"
 
 namespace tern::broker {
@@ -20,6 +23,7 @@ broker::broker(net::shard_set& shards, broker_config cfg, storage::file_system& 
       _cfg(std::move(cfg)),
       _fs(fs),
       _flusher(std::make_unique<storage::flusher>(_cfg.flusher_threads)),
+      _cleaner(std::make_unique<storage::flusher>(std::max(1u, _cfg.cleaner_threads))),
       _store(_cfg.data_dir),
       _state(shards.count()) {}
 
@@ -120,6 +124,7 @@ net::awaitable<void> broker::stop() {
       st.partitions.clear();
     });
   }
+  _cleaner->wait_idle();  // passes were canceled by close(); their completions are posted
   _flusher->wait_idle();
 }
 
@@ -128,6 +133,8 @@ net::awaitable<void> broker::housekeeping_loop(unsigned shard) {
   const auto tick = std::chrono::milliseconds(50);
   auto next_retention = std::chrono::steady_clock::now();
   auto next_producer_snapshot = next_retention;
+  auto next_compaction =
+      next_retention + std::chrono::milliseconds(_cfg.compaction_check_interval_ms);
   auto& st = _state[shard];
   while (!st.stopping) {
     st.housekeeping->expires_after(tick);
@@ -145,6 +152,13 @@ net::awaitable<void> broker::housekeeping_loop(unsigned shard) {
         p->producers().remove_before(offset{p->log().log_start_offset()});
       }
     }
+    if (steady >= next_compaction) {
+      next_compaction = steady + std::chrono::milliseconds(_cfg.compaction_check_interval_ms);
+      for (auto& [key, p] : st.partitions) {
+        if (st.compactions_in_flight > 0) break;
+        maybe_compact(shard, p);
+      }
+    }
     if (steady >= next_producer_snapshot) {
       // Snapshots bound the log scan at the next open; expiry bounds the table's memory.
       next_producer_snapshot = steady + std::chrono::milliseconds(_cfg.producer_snapshot_interval_ms);
@@ -153,6 +167,27 @@ net::awaitable<void> broker::housekeeping_loop(unsigned shard) {
         p->maybe_snapshot_producers(_fs, *_flusher, poster_for(shard), /*sync_now=*/false);
       }
     }
+  }
+}
+
+void broker::maybe_compact(unsigned shard, const std::shared_ptr<partition>& p) {
+  auto& l = p->log();
+  if (!l.needs_compaction()) return;
+  // The producers the partition still tracks keep their last batch (compaction.h).
+  std::unordered_map<int64_t, int64_t> last;
+  for (auto& [id, entry] : p->producers().entries()) last[id()] = entry.last().last_offset();
+  storage::log::compaction_request req;
+  req.producer_last_offsets = std::move(last);
+  const double ratio = l.dirty_ratio();
+  auto done = [this, shard, topic = p->topic(), id = p->id()](result<storage::compaction_stats> r) {
+    --_state[shard].compactions_in_flight;
+    if (!r && r.error() != storage::errc::log_closed &&
+        r.error() != storage::errc::compaction_canceled)
+      log().warn("compaction of {}-{} failed: {}", topic, id, r.error().message());
+  };
+  if (l.compact(*_cleaner, std::move(req), std::move(done))) {
+    ++_state[shard].compactions_in_flight;
+    log().debug("compacting {}-{} (dirty ratio {:.2f})", p->topic(), p->id(), ratio);
   }
 }
 

@@ -41,6 +41,11 @@ struct broker_config {
   storage::log_config log_defaults;
   unsigned flusher_threads = 2;
   int64_t retention_check_interval_ms = 300'000;
+  // Compaction (cleanup.policy=compact): how often each shard looks for partitions whose
+  // dirty ratio calls for a pass (Kafka's log.cleaner.backoff.ms), and the threads that run
+  // the passes, apart from the flusher's so that long passes never delay produce syncs.
+  int64_t compaction_check_interval_ms = 15'000;
+  unsigned cleaner_threads = 1;
   // How often each partition's idempotent-producer state is snapshotted (when it changed)
   // and idle producers expired.
   int64_t producer_snapshot_interval_ms = 30'000;
@@ -80,7 +85,7 @@ class broker {
   ~broker();
 
   // Loads topics and opens (recovers) every partition log on its shard, then starts the
-  // housekeeping timers (retention, interval flushes). Run on shard 0.
+  // housekeeping timers (retention, compaction, interval flushes). Run on shard 0.
   net::awaitable<result<void>> start();
   // Closes every log cleanly (flush, checkpoints). Run on shard 0.
   net::awaitable<void> stop();
@@ -147,6 +152,7 @@ class broker {
     std::shared_ptr<const topic_snapshot> snapshot = std::make_shared<topic_snapshot>();
     partition_map partitions;
     std::unique_ptr<net::asio::steady_timer> housekeeping;
+    unsigned compactions_in_flight = 0;  // at most one pass per shard at a time
     bool stopping = false;
   };
 
@@ -157,12 +163,15 @@ class broker {
   net::awaitable<result<void>> open_partitions(const topic_metadata& t, int32_t from, int32_t to);
   net::awaitable<void> publish_snapshot();
   net::awaitable<void> housekeeping_loop(unsigned shard);
+  // Starts a compaction pass of `p` on the cleaner pool if its log asks for one.
+  void maybe_compact(unsigned shard, const std::shared_ptr<partition>& p);
   net::awaitable<result<void>> create_topic_locked(topic_metadata t);
 
   net::shard_set& _shards;
   broker_config _cfg;
   storage::file_system& _fs;
   std::unique_ptr<storage::flusher> _flusher;
+  std::unique_ptr<storage::flusher> _cleaner;  // compaction passes
   topic_store _store;
   std::vector<shard_state> _state;  // [shard]
   // Controller state, shard 0 only.

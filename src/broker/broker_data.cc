@@ -155,6 +155,8 @@ net::awaitable<result<int64_t>> broker::delete_records(const std::string& topic,
     auto p = local_partition(topic, partition);
     if (!p) return errc::unknown_topic_or_partition;
     auto& log = p->log();
+    // As Kafka: records of a compact-only topic are removed by compaction, never by offset.
+    if (!log.config().cleanup_delete) return errc::policy_violation;
     if (offset == -1) offset = log.high_watermark();
     if (offset < 0 || offset > log.high_watermark()) return errc::offset_out_of_range;
     if (offset <= log.log_start_offset()) return log.log_start_offset();

@@ -1,7 +1,10 @@
 #include "broker/topic_config.h"
 
+#include <cctype>
 #include <charconv>
+#include <cmath>
 #include <functional>
+#include <optional>
 
 #include "broker/errc.h"
 
@@ -13,6 +16,49 @@ std::optional<int64_t> parse_long(const std::string& s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+std::optional<double> parse_double(const std::string& s) {
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || s.empty() || !std::isfinite(v))
+    return std::nullopt;
+  return v;
+}
+
+// Kafka prints 0.5 as "0.5": the shortest form that reads back.
+std::string format_double(double v) {
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, p) : std::to_string(v);
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+// cleanup.policy is a list: "delete", "compact", "compact,delete" (any order, spaces around
+// the commas allowed, as Kafka's list parser does). {delete, compact}, or nullopt.
+std::optional<std::pair<bool, bool>> parse_cleanup_policy(const std::string& v) {
+  bool del = false, compact = false;
+  size_t at = 0;
+  while (true) {
+    size_t comma = v.find(',', at);
+    std::string item =
+        trim(v.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+    if (item == "delete" && !del)
+      del = true;
+    else if (item == "compact" && !compact)
+      compact = true;
+    else
+      return std::nullopt;
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return std::make_pair(del, compact);
 }
 
 std::string policy_name(storage::flush_policy p) {
@@ -60,12 +106,39 @@ const std::vector<key_def>& keys() {
   static const std::vector<key_def> k = {
       {"cleanup.policy",
        [](const std::string& v) -> std::string {
-         if (v == "delete") return "";
-         if (v.find("compact") != std::string::npos)
-           return "log compaction is not supported yet (only cleanup.policy=delete)";
-         return "must be delete";
+         return parse_cleanup_policy(v) ? "" : "must be delete, compact or compact,delete";
        },
-       [](auto&) { return std::string("delete"); }, [](auto&, auto&) {}},
+       [](const storage::log_config& c) {
+         return std::string(c.cleanup_compact && c.cleanup_delete ? "compact,delete"
+                            : c.cleanup_compact                   ? "compact"
+                                                                  : "delete");
+       },
+       [](storage::log_config& c, const std::string& v) {
+         auto p = *parse_cleanup_policy(v);
+         c.cleanup_delete = p.first;
+         c.cleanup_compact = p.second;
+       }},
+      {"min.cleanable.dirty.ratio",
+       [](const std::string& v) -> std::string {
+         auto d = parse_double(v);
+         if (!d) return "not a number";
+         if (*d < 0 || *d > 1) return "must be between 0 and 1";
+         return "";
+       },
+       [](const storage::log_config& c) { return format_double(c.min_cleanable_dirty_ratio); },
+       [](storage::log_config& c, const std::string& v) {
+         c.min_cleanable_dirty_ratio = *parse_double(v);
+       }},
+      {"delete.retention.ms", long_at_least(0),
+       [](const storage::log_config& c) { return std::to_string(c.delete_retention_ms); },
+       [](storage::log_config& c, const std::string& v) {
+         c.delete_retention_ms = *parse_long(v);
+       }},
+      {"min.compaction.lag.ms", long_at_least(0),
+       [](const storage::log_config& c) { return std::to_string(c.min_compaction_lag_ms); },
+       [](storage::log_config& c, const std::string& v) {
+         c.min_compaction_lag_ms = *parse_long(v);
+       }},
       {"compression.type",
        one_of({"producer"}, "the broker keeps batches as produced: only compression.type=producer"),
        [](auto&) { return std::string("producer"); }, [](auto&, auto&) {}},

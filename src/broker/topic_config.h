@@ -5,7 +5,10 @@
 // IncrementalAlterConfigs alike.
 //
 // Keys (Kafka semantics unless noted):
-//   cleanup.policy          delete            (compact is refused: not implemented yet)
+//   cleanup.policy          delete | compact | compact,delete   (a list, in any order)
+//   min.cleanable.dirty.ratio  0..1           compact when this share of the log is dirty
+//   delete.retention.ms     long >= 0         how long compaction keeps tombstones
+//   min.compaction.lag.ms   long >= 0         records younger than this are not compacted
 //   compression.type        producer          (the broker never re-compresses)
 //   retention.ms            long >= -1        -1 = keep forever
 //   retention.bytes         long >= -1        per partition

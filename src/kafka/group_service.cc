@@ -41,12 +41,13 @@ unsigned group_service::shard_of_group(const std::string& group_id) const {
 }
 
 net::awaitable<result<void>> group_service::start() {
+  // Compacted, never deleted by retention: the last record of each key is the state.
+  broker::config_map wanted{{"cleanup.policy", "compact"},
+                            {"segment.bytes", std::to_string(_cfg.offsets_segment_bytes)}};
   if (!_broker.topics()->find(kOffsetsTopic)) {
-    // Retention off: the coordinator's state is the whole log until compaction exists.
-    broker::config_map configs{{"retention.ms", "-1"}, {"retention.bytes", "-1"}};
     std::string why;
-    auto r = co_await _broker.create_topic(kOffsetsTopic, _cfg.offsets_partitions, configs,
-                                           false, &why);
+    auto r =
+        co_await _broker.create_topic(kOffsetsTopic, _cfg.offsets_partitions, wanted, false, &why);
     if (!r && r.error() != make_error_code(broker::errc::topic_already_exists)) {
       log().error("cannot create {}: {} {}", kOffsetsTopic, r.error().message(), why);
       co_return r.error();
@@ -54,6 +55,25 @@ net::awaitable<result<void>> group_service::start() {
   }
   auto meta = _broker.topics()->find(kOffsetsTopic);
   if (!meta) co_return broker::errc::unknown_topic_or_partition;
+  // A data directory from before compaction (retention off, never compacted), or a changed
+  // segment size: bring the topic's config up to date. Other overrides are left alone.
+  broker::config_map overrides = meta->overrides;
+  for (const char* legacy : {"retention.ms", "retention.bytes"})
+    if (auto it = overrides.find(legacy); it != overrides.end() && it->second == "-1")
+      overrides.erase(it);
+  for (auto& [k, v] : wanted) overrides[k] = v;
+  if (overrides != meta->overrides) {
+    std::string why;
+    auto r = co_await _broker.set_topic_configs(kOffsetsTopic, overrides, false, &why);
+    if (!r) {
+      log().error("cannot update the config of {}: {} {}", kOffsetsTopic, r.error().message(), why);
+      co_return r.error();
+    }
+    log().info("{}: config set to cleanup.policy=compact, segment.bytes={}", kOffsetsTopic,
+               _cfg.offsets_segment_bytes);
+    meta = _broker.topics()->find(kOffsetsTopic);
+    if (!meta) co_return broker::errc::unknown_topic_or_partition;
+  }
   _partitions = meta->partitions;
 
   _state.resize(_shards.count());

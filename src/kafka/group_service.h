@@ -11,8 +11,10 @@
 // rebalance, offset commits, deletions) is appended to the group's offsets partition and
 // acknowledged only once durable, exactly like an acks=all produce. At start each shard
 // replays its offsets partitions into its coordinator before any request is served.
-// The offsets topic is not compacted yet (storage has no compaction): it is created with
-// retention disabled and grows with every commit.
+// The offsets topic is compacted (cleanup.policy=compact, like Kafka's): only the last record
+// of each offset and group key is kept, and tombstones of deleted groups and offsets go after
+// delete.retention.ms, so the log (and the replay at start) stays proportional to the live
+// state rather than to the number of commits.
 //
 // Threading: call() may be used from any shard; it hops to the group's shard, runs the
 // operation there and resumes the caller on its own shard.
@@ -34,6 +36,10 @@ inline constexpr const char* kOffsetsTopic = "__consumer_offsets";
 struct group_service_config {
   group::coordinator_config coordinator;
   int32_t offsets_partitions = 16;  // used only when the offsets topic is created
+  // segment.bytes of the offsets topic (offsets.topic.segment.bytes): only closed segments
+  // are compacted, so this bounds what a busy group leaves uncompacted. Applied at every
+  // start, also to an existing topic.
+  int64_t offsets_segment_bytes = 100ll << 20;
 };
 
 class group_service {

@@ -36,6 +36,10 @@ class category final : public std::error_category {
         return "disk full";
       case errc::log_closed:
         return "log closed";
+      case errc::null_key:
+        return "a compacted topic cannot accept a record without a key";
+      case errc::compaction_canceled:
+        return "compaction canceled";
     }
     return "unknown storage error";
   }

@@ -1,7 +1,8 @@
 #pragma once
 // Errors of the storage module. Protocols map them to wire codes in one place (for Kafka:
 // corrupt_batch/crc_mismatch -> CORRUPT_MESSAGE, invalid_record -> INVALID_RECORD,
-// batch_too_large -> MESSAGE_TOO_LARGE / RECORD_LIST_TOO_LARGE, ...).
+// batch_too_large -> MESSAGE_TOO_LARGE / RECORD_LIST_TOO_LARGE, null_key -> INVALID_RECORD,
+// ...).
 //
 // The file layer (file.h) returns plain errno codes (std::generic_category); the log maps them
 // to io_error or disk_full at its interface and logs the original.
@@ -24,6 +25,8 @@ enum class errc {
   io_error,                 // the disk said no (EIO, failed fsync, ...): see the log line
   disk_full,                // ENOSPC/EDQUOT on write
   log_closed,               // the log was closed, or is failed after an fsync error
+  null_key,                 // a record without a key for a compacted topic
+  compaction_canceled,      // a compaction stopped because its log is closing
 };
 
 const std::error_category& storage_category();

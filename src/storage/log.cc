@@ -26,6 +26,7 @@ log::log(file_system& fs, flusher& fl, poster post, fs::path dir, log_config con
 
 log::~log() {
   if (_closed) return;
+  if (_cancel_compaction) _cancel_compaction->store(true);
   _jobs->wait_idle();
   for (auto* list : {&_waiting, &_next})
     for (auto& done : std::exchange(*list, {}))
@@ -264,13 +265,19 @@ result<void> log::delete_records_before(int64_t offset) {
   _log_start = offset;
   // Everything in the active segment is gone: roll so that it can be deleted too.
   if (!active().empty() && active().next_offset() <= offset && !_failed) (void)roll(_now());
-  while (_segments.size() > 1 && _segments.front()->next_offset() <= _log_start)
-    delete_oldest_segment();
+  // A compaction in flight is rewriting the oldest segments: it deletes them when it ends.
+  if (!_compacting) delete_segments_below_start();
   return ok();
 }
 
+void log::delete_segments_below_start() {
+  // A segment stands for the offsets up to the next one's base, not only up to its last
+  // batch: compaction may have removed its last records, and the log start must not jump.
+  while (_segments.size() > 1 && _segments[1]->base_offset() <= _log_start) delete_oldest_segment();
+}
+
 void log::apply_retention() {
-  if (_closed) return;
+  if (_closed || _compacting || !_config.cleanup_delete) return;
   const int64_t now = _now();
   if (_config.retention_bytes >= 0) {
     while (_segments.size() > 1 &&

@@ -8,7 +8,9 @@
 //   dir/00000000000000001234.log ...     the active segment: appends go here
 //   dir/recovery-point.checkpoint        segments wholly below it are known durable
 //   dir/log-start-offset.checkpoint      raised by DeleteRecords
+//   dir/cleaner-offset.checkpoint        compaction: offsets below are compacted
 //   dir/clean-shutdown                   present only while the log is closed cleanly
+//   dir/*.cleaned, dir/compaction.swap   only while a compaction swaps segments
 //
 // Shard affinity: a log is owned by exactly one shard thread and every call must come from
 // it; there is no internal locking. The only other threads involved are the flusher's, which
@@ -21,6 +23,8 @@
 // log object: the kernel may have dropped the dirty pages, so every later append and flush
 // fails with io_error until the log is reopened (and recovered).
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -28,12 +32,14 @@
 #include <memory>
 #include <optional>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/result.h"
 #include "bytes/chunked_buffer.h"
+#include "storage/compaction.h"
 #include "storage/file.h"
 #include "storage/flusher.h"
 #include "storage/segment.h"
@@ -52,9 +58,23 @@ struct log_config {
   int64_t flush_interval_ms = 1000;
   bool log_append_time = false;  // message.timestamp.type = LogAppendTime
   uint32_t max_message_bytes = 1048588;
-  // Bound on decompressing a stored batch (offset_for_timestamp); stored batches passed
-  // validate_batch under the broker's own, smaller limit.
+  // Bound on decompressing a stored batch (offset_for_timestamp, compaction); stored batches
+  // passed validate_batch under the broker's own, smaller limit.
   size_t max_decompressed_bytes = 256u << 20;
+
+  // cleanup.policy: `delete` applies retention_ms/retention_bytes (apply_retention);
+  // `compact` keeps only the last record of each key (compact()). Both may be on.
+  bool cleanup_delete = true;
+  bool cleanup_compact = false;
+  // Compaction starts when the bytes not compacted yet are more than this fraction of the
+  // compactable ones (min.cleanable.dirty.ratio).
+  double min_cleanable_dirty_ratio = 0.5;
+  // How long a tombstone stays after the pass that first kept it (delete.retention.ms).
+  int64_t delete_retention_ms = 24 * 3600 * 1000ll;
+  // Segments holding records younger than this are not compacted (min.compaction.lag.ms).
+  int64_t min_compaction_lag_ms = 0;
+  // Memory bound of one pass's key map (log.cleaner.dedupe.buffer.size).
+  size_t compaction_map_bytes = 128u << 20;
 };
 
 // What open() found and did, for logs, metrics and tests.
@@ -125,12 +145,45 @@ class log {
   // DeleteRecords: raises the log start offset to `offset` (<= high watermark, else
   // offset_out_of_range; lower than the current start is a no-op), persists it durably (the
   // one synchronous sync outside open/close: DeleteRecords is a rare admin call) and deletes
-  // the segments wholly below it.
+  // the segments wholly below it (when a compaction pass in flight ends, if there is one).
   result<void> delete_records_before(int64_t offset);
 
   // Deletes the oldest segments past retention_ms (by their largest timestamp) or beyond
-  // retention_bytes. Never the active segment.
+  // retention_bytes. Never the active segment. Does nothing unless cleanup_delete, nor while
+  // a compaction is in flight (the next call catches up).
   void apply_retention();
+
+  // --- Compaction (compaction.h) ---------------------------------------------------------
+  // Only closed segments are compacted, from the first one to the first one with records
+  // younger than min_compaction_lag_ms; offsets below cleaned_upto() were compacted before.
+  //
+  // Fraction of the compactable bytes in segments not wholly compacted yet (0 when none).
+  double dirty_ratio() const;
+  // cleanup_compact is on, no pass is in flight, and either dirty_ratio() is over
+  // min_cleanable_dirty_ratio or a kept tombstone's delete horizon has passed.
+  bool needs_compaction() const;
+
+  struct compaction_request {
+    bool force = false;  // run even below min_cleanable_dirty_ratio (tests, admin)
+    // The last offset of each producer id the partition still tracks (its producer state),
+    // so that their last batches are kept; see compaction_params.
+    std::optional<std::unordered_map<int64_t, int64_t>> producer_last_offsets;
+    std::function<bool(int)> crash_before_step;  // tests: compaction_params
+  };
+  using compaction_done_fn = std::function<void(result<compaction_stats>)>;
+  // Starts a pass on `pool` (a flusher used as a cleaner pool: passes are long, and must not
+  // delay the syncs of the log's own flusher). Returns false, without calling `done`, when
+  // there is nothing to do: closed or failed log, a pass in flight, no closed segment to
+  // compact, or (without force) needs_compaction() is false. Otherwise `done` runs through
+  // the poster when the pass ends, once the new segments have replaced the old ones here;
+  // readers holding file ranges of old segments keep reading them. While a pass is in
+  // flight, retention and DeleteRecords defer deleting segments until it ends. An error
+  // after the on-disk swap began fails the log (it refuses writes until reopened, and
+  // open() finishes the swap); any earlier error leaves the log as it was.
+  bool compact(flusher& pool, compaction_request request, compaction_done_fn done);
+  bool compaction_in_flight() const { return _compacting; }
+  int64_t cleaned_upto() const { return std::max(_cleaned_upto, _log_start); }
+  const std::optional<compaction_stats>& last_compaction() const { return _last_compaction; }
 
   void update_config(const log_config& config) { _config = config; }
   const log_config& config() const { return _config; }
@@ -164,6 +217,11 @@ class log {
   void on_sync_done(std::error_code ec, int64_t target,
                     const std::vector<std::pair<int64_t, uint64_t>>& synced, int64_t rp);
   void delete_oldest_segment();
+  // Deletes the segments whose offsets are all below the log start (never the active one).
+  void delete_segments_below_start();
+  // The closed segments a compaction may rewrite now: [first, last) indexes in _segments.
+  std::pair<size_t, size_t> compactable_range(int64_t now) const;
+  void finish_compaction(std::error_code ec, compaction_output& out, compaction_done_fn& done);
   void fail(std::error_code ec, const char* what);
   segment& active() { return *_segments.back(); }
 
@@ -189,6 +247,14 @@ class log {
   std::vector<done_fn> _waiting;
   std::vector<done_fn> _next;
   int64_t _last_flush_ms = 0;
+
+  // Compaction: at most one pass in flight; offsets below _cleaned_upto were compacted
+  // (-1: none known); _tombstone_horizon is the earliest delete horizon the last pass kept.
+  bool _compacting = false;
+  std::shared_ptr<std::atomic<bool>> _cancel_compaction;
+  int64_t _cleaned_upto = -1;
+  int64_t _tombstone_horizon = -1;
+  std::optional<compaction_stats> _last_compaction;
 
   std::error_code _failed;  // set by a failed fsync or an untruncatable write: final
   bool _closed = false;

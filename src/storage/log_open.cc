@@ -38,6 +38,8 @@ result<std::unique_ptr<log>> log::open(file_system& fs, flusher& fl, poster post
 
 result<void> log::recover() {
   auto& logger = module_logger("storage");
+  // First finish or roll back a compaction's swap: it decides which segment files exist.
+  TERN_TRY(recover_compaction(_fs, _dir));
   auto names = _fs.list_dir(_dir);
   if (!names) return names.error();
   std::vector<int64_t> bases;
@@ -59,6 +61,9 @@ result<void> log::recover() {
   if (!rp) return rp.error();
   auto start = read_checkpoint(_fs, _dir / kLogStartFile);
   if (!start) return start.error();
+  auto cleaned = read_checkpoint(_fs, _dir / kCleanerCheckpointFile);
+  if (!cleaned) return cleaned.error();
+  _cleaned_upto = cleaned->value_or(-1);
   _report.clean_shutdown = *clean;
   _recovery_point = rp->value_or(-1);
   if (*clean) {
@@ -124,8 +129,11 @@ result<void> log::recover() {
                 _dir.string(), _log_start, log_end_offset());
     _log_start = log_end_offset();
   }
-  // Segments below the log start whose deletion a crash interrupted.
-  while (_segments.size() > 1 && _segments.front()->next_offset() <= _log_start) {
+  // A truncation may have cut below what was compacted.
+  if (_cleaned_upto > log_end_offset()) _cleaned_upto = -1;
+  // Segments below the log start whose deletion a crash interrupted (a segment stands for
+  // the offsets up to the next one's base: compaction may leave gaps).
+  while (_segments.size() > 1 && _segments[1]->base_offset() <= _log_start) {
     TERN_TRY(segment::remove_files(_fs, _dir, _segments.front()->base_offset()));
     _size_bytes -= _segments.front()->size();
     _segments.pop_front();
@@ -164,6 +172,7 @@ result<void> log::sync_now() {
 result<void> log::close() {
   if (_closed) return ok();
   _closed = true;
+  if (_cancel_compaction) _cancel_compaction->store(true);
   _jobs->wait_idle();
   // A sync that failed while we waited: its completion will not be processed any more.
   if (auto e = _jobs->error(); e) fail(e, "fdatasync failed");

@@ -81,6 +81,7 @@ result<void> walk_records(const batch_header& h, byte_view area, bool strict, Vi
   record_view rv;
   for (int32_t i = 0; i < h.record_count; ++i) {
     if (r.empty()) return errc::record_count_mismatch;  // fewer records than announced
+    const uint8_t* record_at = r.position();
     int32_t len = r.varint();
     if (!r.ok() || len < 0 || size_t(len) > r.remaining()) return errc::corrupt_batch;
     byte_reader rr(r.bytes(size_t(len)));
@@ -125,6 +126,7 @@ result<void> walk_records(const batch_header& h, byte_view area, bool strict, Vi
     rv.timestamp = append_time ? h.max_timestamp : ts;
     rv.header_count = header_count;
     rv.headers = byte_view(headers_at, size_t(rr.position() - headers_at));
+    rv.raw = byte_view(record_at, size_t(rr.position() - record_at));
     if (!visit(static_cast<const record_view&>(rv))) return ok();
   }
   if (!r.empty()) return errc::record_count_mismatch;  // more records than announced
@@ -182,9 +184,11 @@ result<batch_info> validate_batch(byte_view batch, const batch_limits& limits) {
   info.records_bytes = area->size();
   int64_t max_ts = -1;
   int64_t min_ts = std::numeric_limits<int64_t>::max();
+  bool null_key = false;
   auto walked = walk_records(*h, *area, /*strict=*/true, [&](const record_view& rv) {
     max_ts = std::max(max_ts, rv.timestamp);
     min_ts = std::min(min_ts, rv.timestamp);
+    null_key = null_key || !rv.key;
     ++info.record_count;
     return true;
   });
@@ -202,6 +206,7 @@ result<batch_info> validate_batch(byte_view batch, const batch_limits& limits) {
     };
     if (far(min_ts) || far(max_ts)) return errc::invalid_timestamp;
   }
+  if (limits.require_keys && null_key) return errc::null_key;
   return info;
 }
 

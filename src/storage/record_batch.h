@@ -9,9 +9,10 @@
 //   12  partitionLeaderEpoch  i32     no
 //   16  magic                 i8      no    (= 2)
 //   17  crc                   u32     no
-//   21  attributes            i16     yes   bits 0-2 codec, 3 LogAppendTime, 4 txn, 5 control
+//   21  attributes            i16     yes   bits 0-2 codec, 3 LogAppendTime, 4 txn, 5 control,
+//                                             6 delete horizon (KIP-534, set by compaction)
 //   23  lastOffsetDelta       i32     yes
-//   27  baseTimestamp         i64     yes
+//   27  baseTimestamp         i64     yes   (the delete horizon when bit 6 is set)
 //   35  maxTimestamp          i64     yes
 //   43  producerId            i64     yes
 //   51  producerEpoch         i16     yes
@@ -69,6 +70,10 @@ constexpr int16_t kAttrCompressionMask = 0x07;
 constexpr int16_t kAttrLogAppendTime = 0x08;
 constexpr int16_t kAttrTransactional = 0x10;
 constexpr int16_t kAttrControl = 0x20;
+// Set by log compaction on a batch that keeps tombstones: its baseTimestamp then holds the
+// time (ms) after which a later compaction may remove them, and the records' timestamp
+// deltas are relative to it (Kafka's KIP-534 layout, so clients read timestamps unchanged).
+constexpr int16_t kAttrDeleteHorizon = 0x40;
 
 enum class timestamp_type : uint8_t { create_time = 0, log_append_time = 1 };
 
@@ -97,6 +102,7 @@ struct batch_header {
   }
   bool is_transactional() const { return attributes & kAttrTransactional; }
   bool is_control() const { return attributes & kAttrControl; }
+  bool has_delete_horizon() const { return attributes & kAttrDeleteHorizon; }
   // Wraps rather than overflows on hostile input (callers check ranges where it matters).
   int64_t last_offset() const {
     return int64_t(uint64_t(base_offset) + uint64_t(int64_t(last_offset_delta)));
@@ -121,6 +127,8 @@ struct batch_limits {
   // Kafka's message.timestamp.difference.max.ms for CreateTime batches; -1 = not checked.
   int64_t max_timestamp_skew_ms = -1;
   int64_t now_ms = 0;  // the broker's clock, for the skew check
+  // Compacted topics: a record without a key is refused with null_key.
+  bool require_keys = false;
 };
 
 struct batch_info {
@@ -134,7 +142,8 @@ struct batch_info {
 // size limit, CRC, a known codec, then every record (decompressed within the limit):
 // recordCount == records present (record_count_mismatch), offset deltas 0..n-1 and
 // lastOffsetDelta == n-1 (invalid_record), record and header lengths consistent with the
-// bytes present (corrupt_batch). An empty batch is invalid_record. Uncompressed batches are
+// bytes present (corrupt_batch). An empty batch is invalid_record. With `require_keys`, a
+// record without a key is null_key (checked after everything else). Uncompressed batches are
 // walked in place with no allocation.
 result<batch_info> validate_batch(bytes::byte_view batch, const batch_limits& limits);
 
@@ -185,6 +194,9 @@ struct record_view {
   std::optional<bytes::byte_view> value;
   int32_t header_count = 0;
   bytes::byte_view headers;  // the encoded headers (header_count of them)
+  // The whole encoded record, from its length varint to its last header byte; its
+  // timestampDelta is relative to the batch's baseTimestamp (compaction copies it).
+  bytes::byte_view raw;
 };
 
 // Checks the batch (length, magic, CRC, codec), decompresses within `max_decompressed` and

@@ -74,13 +74,17 @@ std::optional<int64_t> parse_segment_name(std::string_view name, std::string_vie
 }
 
 result<std::unique_ptr<segment>> segment::create(file_system& fs, const fs::path& dir,
-                                                 int64_t base_offset, int64_t now_ms) {
-  auto f = fs.open(segment_file(dir, base_offset, kLog), open_mode::create_truncate);
+                                                 int64_t base_offset, int64_t now_ms,
+                                                 std::string_view suffix) {
+  auto name = [&](std::string_view ext) {
+    return segment_file(dir, base_offset, std::string(ext) + std::string(suffix));
+  };
+  auto f = fs.open(name(kLog), open_mode::create_truncate);
   if (!f) return f.error();
   // Stale index files of that name would be overwritten before being trusted, but removing
   // them keeps the directory honest after a crash.
-  (void)fs.remove(segment_file(dir, base_offset, kIndex));
-  (void)fs.remove(segment_file(dir, base_offset, kTimeIndex));
+  (void)fs.remove(name(kIndex));
+  (void)fs.remove(name(kTimeIndex));
   return std::unique_ptr<segment>(new segment(base_offset, std::move(*f), now_ms));
 }
 
@@ -305,12 +309,13 @@ result<std::optional<std::pair<int64_t, int64_t>>> segment::find_timestamp(
   }
 }
 
-result<void> segment::write_indexes(file_system& fs, const fs::path& dir) {
+result<void> segment::write_indexes(file_system& fs, const fs::path& dir, std::string_view suffix) {
   // Handles from an earlier call name the same files, now superseded: syncing the new ones
   // covers them.
   _unsynced_index_files.clear();
   auto write = [&](std::string_view ext, const bytes::buffer& data) -> result<void> {
-    auto f = fs.open(segment_file(dir, _base_offset, ext), open_mode::create_truncate);
+    auto f = fs.open(segment_file(dir, _base_offset, std::string(ext) + std::string(suffix)),
+                     open_mode::create_truncate);
     if (!f) return f.error();
     if (!data.empty()) TERN_TRY((*f)->pwrite(data, 0));
     _unsynced_index_files.push_back(std::move(*f));
@@ -320,10 +325,11 @@ result<void> segment::write_indexes(file_system& fs, const fs::path& dir) {
   return write(kTimeIndex, _time_index.serialize());
 }
 
-result<void> segment::remove_files(file_system& fs, const fs::path& dir, int64_t base_offset) {
+result<void> segment::remove_files(file_system& fs, const fs::path& dir, int64_t base_offset,
+                                   std::string_view suffix) {
   std::error_code first;
   for (auto ext : {kLog, kIndex, kTimeIndex}) {
-    auto r = fs.remove(segment_file(dir, base_offset, ext));
+    auto r = fs.remove(segment_file(dir, base_offset, std::string(ext) + std::string(suffix)));
     if (!r && !first) first = r.error();
   }
   return first;

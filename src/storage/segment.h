@@ -5,7 +5,9 @@
 // rules: docs/formats/log-segments.md.
 //
 // Lifecycle: created empty by a roll (or at a new log's first offset), appended to while it is
-// the active (last) segment, immutable once rolled, deleted whole by retention. Owned by one
+// the active (last) segment, immutable once rolled, deleted whole by retention or replaced
+// whole by a compacted copy (compaction.h), which is written by a cleaner thread and then
+// handed to the owning shard. Owned by one
 // log, so used by one shard; only its file is shared (file_ranges handed to fetches keep the
 // file open after the segment is deleted, and flusher threads fdatasync it).
 
@@ -47,9 +49,12 @@ struct load_outcome {
 
 class segment {
  public:
-  // A new, empty segment (an existing file of that name is emptied).
+  // A new, empty segment (an existing file of that name is emptied). A `suffix` is appended
+  // to the file names (compaction writes "<base>.log.cleaned"); the open file stays valid when
+  // it is later renamed to its final name.
   static result<std::unique_ptr<segment>> create(file_system& fs, const std::filesystem::path& dir,
-                                                 int64_t base_offset, int64_t now_ms);
+                                                 int64_t base_offset, int64_t now_ms,
+                                                 std::string_view suffix = "");
 
   // Opens an existing segment file and makes it usable. With `trust_indexes` (clean shutdown,
   // or the segment is below the recovery point) the index files are loaded when they are
@@ -77,17 +82,18 @@ class segment {
   result<std::optional<std::pair<int64_t, int64_t>>> find_timestamp(int64_t ts, int64_t min_offset,
                                                                     size_t max_decompressed) const;
 
-  // Writes the in-memory indexes to `.index` and `.timeindex` (replacing them); the files are
-  // kept open until take_unsynced_index_files() hands them to a sync.
-  result<void> write_indexes(file_system& fs, const std::filesystem::path& dir);
+  // Writes the in-memory indexes to `.index` and `.timeindex` (+ `suffix`, replacing them);
+  // the files are kept open until take_unsynced_index_files() hands them to a sync.
+  result<void> write_indexes(file_system& fs, const std::filesystem::path& dir,
+                             std::string_view suffix = "");
   std::vector<std::shared_ptr<file>> take_unsynced_index_files() {
     return std::exchange(_unsynced_index_files, {});
   }
   bool has_unsynced_index_files() const { return !_unsynced_index_files.empty(); }
 
-  // Removes the three files of a segment (missing files are fine).
+  // Removes the three files of a segment (+ `suffix`; missing files are fine).
   static result<void> remove_files(file_system& fs, const std::filesystem::path& dir,
-                                   int64_t base_offset);
+                                   int64_t base_offset, std::string_view suffix = "");
 
   int64_t base_offset() const { return _base_offset; }
   int64_t next_offset() const { return _next_offset; }  // base_offset() while empty

@@ -101,8 +101,14 @@ class Broker:
     def command(self) -> List[str]:
         if self.custom_args is not None:
             return [self.binary, "serve", *self.custom_args]
+        # The AMQP and HTTP listeners default to fixed ports (5672, 8080); a test broker that
+        # does not ask for them gets free ones, so brokers never share a port.
+        defaults = []
+        for flag in ("--amqp-listen", "--http-listen"):
+            if not any(a == flag or a.startswith(flag + "=") for a in self.extra_args):
+                defaults += [flag, "127.0.0.1:0"]
         return [self.binary, "serve", "--data", self.data_dir, "--kafka-listen", self.bootstrap,
-                *self.extra_args]
+                *defaults, *self.extra_args]
 
     # ---- lifecycle -----------------------------------------------------------------------
     def start(self, timeout: float = START_TIMEOUT_S) -> "Broker":

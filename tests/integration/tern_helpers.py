@@ -356,3 +356,191 @@ class BrokerKiller:
                 self.kills.append((at, time.monotonic() - down))
         except BaseException as e:  # noqa: BLE001 - surfaced in the main thread
             self.errors.append(e)
+
+
+# --------------------------------------------------------------------------------------------
+# AMQP 0-9-1 (python3-pika). A broker gets an AMQP listener on a free port by adding
+# amqp_listen_args() to its flags (broker_factory's extra_args, or a module's BROKER_ARGS for
+# shared_broker); the flag stays in its command line, so restarts (clean or after SIGKILL)
+# reuse the same port and data directory.
+try:
+    import pika  # noqa: E402
+except ImportError:  # pragma: no cover - only the AMQP tests need it
+    pika = None
+
+AMQP_FLAG = "--amqp-listen"
+
+
+def amqp_listen_args(port: Optional[int] = None) -> List[str]:
+    """`--amqp-listen 127.0.0.1:<free port>` (or the given port)."""
+    return [AMQP_FLAG, f"127.0.0.1:{port if port is not None else free_port()}"]
+
+
+def amqp_port_of(broker) -> int:
+    """The AMQP port in the broker's command line (see amqp_listen_args)."""
+    args = broker.command()
+    for i, a in enumerate(args):
+        if a == AMQP_FLAG and i + 1 < len(args):
+            return int(args[i + 1].rsplit(":", 1)[1])
+        if a.startswith(AMQP_FLAG + "="):
+            return int(a.rsplit(":", 1)[1])
+    raise AssertionError(f"broker has no {AMQP_FLAG} flag: {args}")
+
+
+def wait_amqp_serving(broker, timeout: float = 20.0) -> None:
+    """Waits until the broker accepts connections on its AMQP port (fails if it exits)."""
+    port = amqp_port_of(broker)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not broker.running():
+            raise AssertionError(f"broker exited before listening for AMQP on {port}\n"
+                                 f"{broker.log_tail()}")
+        if port_accepts(port):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no AMQP listener on 127.0.0.1:{port} within {timeout}s\n"
+                         f"{broker.log_tail()}")
+
+
+def start_amqp_broker(broker_factory, extra_args: Sequence[str] = (),
+                      env: Optional[Dict] = None):
+    """A broker (from the broker_factory fixture) with an AMQP listener on a free port."""
+    b = broker_factory(extra_args=[*amqp_listen_args(), *extra_args], env=env)
+    wait_amqp_serving(b)
+    return b
+
+
+def restart_broker(broker, kill: bool = False, down_s: float = 0.0) -> None:
+    """Stops the broker (SIGTERM, exit 0 asserted; or SIGKILL with kill=True), waits down_s,
+    and starts it again on the same ports and data directory."""
+    if kill:
+        broker.kill()
+    elif broker.running():
+        broker.stop()
+    if down_s:
+        time.sleep(down_s)
+    broker.start()
+    if any(a == AMQP_FLAG or a.startswith(AMQP_FLAG + "=") for a in broker.command()):
+        wait_amqp_serving(broker)
+
+
+def amqp_params(broker, user: str = "guest", password: str = "guest", vhost: str = "/",
+                **kw) -> "pika.ConnectionParameters":
+    kw.setdefault("socket_timeout", 10)
+    kw.setdefault("blocked_connection_timeout", 30)
+    kw.setdefault("connection_attempts", 1)
+    return pika.ConnectionParameters(host="127.0.0.1", port=amqp_port_of(broker),
+                                     virtual_host=vhost,
+                                     credentials=pika.PlainCredentials(user, password), **kw)
+
+
+def amqp_connect(broker, **kw) -> "pika.BlockingConnection":
+    return pika.BlockingConnection(amqp_params(broker, **kw))
+
+
+def amqp_get_all(ch, queue: str, n: int, timeout: float = 15.0, auto_ack: bool = True):
+    """basic.get until `n` messages arrived; returns [(method, properties, body)]. Fails if
+    fewer arrive within `timeout`."""
+    out = []
+    deadline = time.monotonic() + timeout
+    while len(out) < n:
+        m, p, body = ch.basic_get(queue, auto_ack=auto_ack)
+        if m is None:
+            assert time.monotonic() < deadline, \
+                f"got {len(out)} of {n} messages from {queue} within {timeout}s"
+            time.sleep(0.02)
+            continue
+        out.append((m, p, body))
+    return out
+
+
+def amqp_get_none(ch, queue: str, wait: float = 0.5) -> None:
+    """Asserts that `queue` has nothing to get now and after `wait` seconds."""
+    m, _p, body = ch.basic_get(queue, auto_ack=True)
+    assert m is None, f"unexpected message in {queue}: {body!r}"
+    time.sleep(wait)
+    m, _p, body = ch.basic_get(queue, auto_ack=True)
+    assert m is None, f"unexpected message in {queue}: {body!r}"
+
+
+def amqp_consume_n(conn, ch, queue: str, n: int, timeout: float = 15.0,
+                   auto_ack: bool = True):
+    """basic.consume and collect exactly n deliveries [(method, properties, body)]; cancels
+    the consumer before returning. Fails if fewer arrive within `timeout`."""
+    out = []
+    deadline = time.monotonic() + timeout
+    for m, p, body in ch.consume(queue, auto_ack=auto_ack, inactivity_timeout=0.2):
+        if m is not None:
+            out.append((m, p, body))
+        if len(out) >= n:
+            break
+        assert time.monotonic() < deadline, \
+            f"consumed {len(out)} of {n} messages from {queue} within {timeout}s"
+    ch.cancel()
+    return out
+
+
+def amqp_message_count(ch, queue: str) -> int:
+    """Ready messages in `queue` (passive queue.declare)."""
+    return ch.queue_declare(queue, passive=True).method.message_count
+
+
+def amqp_wait_count(ch, queue: str, n: int, timeout: float = 10.0) -> int:
+    return wait_until(lambda: amqp_message_count(ch, queue) == n or None, timeout,
+                      interval=0.05, what=f"{queue} holding {n} messages") and n
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP admin API. A broker gets it on a free port by adding http_listen_args() to its flags
+# (like amqp_listen_args); the flag stays in its command line, so restarts keep the port.
+HTTP_FLAG = "--http-listen"
+
+
+def http_listen_args(port: Optional[int] = None) -> List[str]:
+    """`--http-listen 127.0.0.1:<free port>` (or the given port)."""
+    return [HTTP_FLAG, f"127.0.0.1:{port if port is not None else free_port()}"]
+
+
+def http_port_of(broker) -> int:
+    """The HTTP admin port in the broker's command line (see http_listen_args)."""
+    args = broker.command()
+    for i, a in enumerate(args):
+        if a == HTTP_FLAG and i + 1 < len(args):
+            return int(args[i + 1].rsplit(":", 1)[1])
+        if a.startswith(HTTP_FLAG + "="):
+            return int(a.rsplit(":", 1)[1])
+    raise AssertionError(f"broker has no {HTTP_FLAG} flag: {args}")
+
+
+def http_address_of(broker) -> str:
+    return f"127.0.0.1:{http_port_of(broker)}"
+
+
+def wait_http_serving(broker, timeout: float = 20.0) -> None:
+    """Waits until the broker accepts connections on its HTTP port (fails if it exits)."""
+    port = http_port_of(broker)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not broker.running():
+            raise AssertionError(f"broker exited before listening for HTTP on {port}\n"
+                                 f"{broker.log_tail()}")
+        if port_accepts(port):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no HTTP listener on 127.0.0.1:{port} within {timeout}s\n"
+                         f"{broker.log_tail()}")
+
+
+def http_call(broker, method: str, path: str, body: Optional[bytes] = None,
+              timeout: float = OP_TIMEOUT_S):
+    """One request to the admin API: (status, parsed JSON body or None)."""
+    import http.client
+    import json as _json
+    c = http.client.HTTPConnection("127.0.0.1", http_port_of(broker), timeout=timeout)
+    try:
+        c.request(method, path, body=body)
+        r = c.getresponse()
+        data = r.read()
+        return r.status, (_json.loads(data) if data else None)
+    finally:
+        c.close()

@@ -7,6 +7,7 @@
 
 #include "app/cli_serve.h"
 #include "app/group_commands.h"
+#include "app/queue_commands.h"
 #include "app/topic_commands.h"
 #include "app/version.h"
 
@@ -21,6 +22,10 @@ int main(int argc, char** argv) {
   add_topic_commands(app, topic);
   group_command group;
   add_group_commands(app, group);
+  queue_command queue;
+  add_queue_commands(app, queue);
+  vhost_command vhost;
+  add_vhost_commands(app, vhost);
   auto* version_cmd = app.add_subcommand("version", "Print the version and exit");
 
   try {
@@ -31,6 +36,8 @@ int main(int argc, char** argv) {
   if (serve.app->parsed()) return run_serve_command(serve);
   if (topic.app->parsed()) return run_topic_command(topic, stdout, stderr);
   if (group.app->parsed()) return run_group_command(group, stdout, stderr);
+  if (queue.app->parsed()) return run_queue_command(queue, stdout, stderr);
+  if (vhost.app->parsed()) return run_vhost_command(vhost, stdout, stderr);
   if (version_cmd->parsed()) {
     std::printf("tern %.*s\n", int(version().size()), version().data());
     return 0;

@@ -101,8 +101,8 @@ TEST(Config, UnknownTomlKeyIsNamed) {
   EXPECT_EQ(apply_toml(cfg, "[storage]\nflush_every = 3\n", "t.toml"),
             "t.toml: unknown key \"storage.flush_every\"");
   EXPECT_EQ(apply_toml(cfg, "colour = 1\n", "t.toml"), "t.toml: unknown key \"colour\"");
-  EXPECT_EQ(apply_toml(cfg, "[amqp]\nlisten = \":5672\"\n", "t.toml"),
-            "t.toml: unknown key \"amqp\"");
+  EXPECT_EQ(apply_toml(cfg, "[mqtt]\nlisten = \":1883\"\n", "t.toml"),
+            "t.toml: unknown key \"mqtt\"");
 }
 
 TEST(Config, SectionMustBeATable) {

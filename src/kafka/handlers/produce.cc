@@ -4,6 +4,11 @@
 //
 // Ordering: all partition appends of a request are started (net::gather) before the handler
 // suspends, so requests pipelined on one connection reach each partition in order.
+//
+// Compacted topics (cleanup.policy contains compact) refuse records without a key, as Kafka's
+// LogValidator does (since 2.4, KAFKA-8729): INVALID_RECORD (87), which clients do not retry,
+// whatever the request version (librdkafka 2.0 sends v7 and expects 87); from v8 the answer
+// also lists the keyless records (record_errors) and says why (error_message).
 #include "kafka/codec/produce.h"
 #include "kafka/error_codes.h"
 #include "kafka/handlers/handlers.h"
@@ -15,8 +20,23 @@ namespace {
 
 using partition_response = produce_response::partition_produce_response;
 
+// Fills the answer for a batch with keyless records refused by a compacted topic.
+error_code refuse_null_keys(bytes::byte_view batch, const std::string& tp, partition_response& pr) {
+  const std::string why =
+      "Compacted topic cannot accept message without key in topic partition " + tp + ".";
+  int32_t index = 0;
+  (void)storage::for_each_record(batch, 64u << 20, [&](const storage::record_view& rv) {
+    if (!rv.key) pr.record_errors.push_back({index, why});
+    ++index;
+    return true;
+  });
+  pr.error_message = "One or more records have been rejected: " + why;
+  return error_code::invalid_record;
+}
+
 // Checks a partition's records; on success fills `batches` with writable views of them.
 error_code validate(const records& recs, int16_t version, const storage::log_config& cfg,
+                    const std::string& tp, partition_response& pr,
                     std::vector<std::span<uint8_t>>& batches) {
   if (!recs.data || recs.data->empty()) return error_code::corrupt_message;
   auto split = storage::split_batches(*recs.data);
@@ -27,9 +47,11 @@ error_code validate(const records& recs, int16_t version, const storage::log_con
   }
   storage::batch_limits limits;
   limits.max_batch_bytes = cfg.max_message_bytes;
+  limits.require_keys = cfg.cleanup_compact;
   auto writable = recs.mutable_data();
   for (auto& b : *split) {
     auto v = storage::validate_batch(b, limits);
+    if (!v && v.error() == storage::errc::null_key) return refuse_null_keys(b, tp, pr);
     if (!v) return to_kafka_error(v.error());
     size_t at = size_t(b.data() - recs.data->data());
     batches.push_back(writable.subspan(at, b.size()));
@@ -82,7 +104,8 @@ net::awaitable<void> handle_produce(request_context& ctx) {
       } else if (!meta || p.index < 0 || p.index >= meta->partitions) {
         err = error_code::unknown_topic_or_partition;
       } else {
-        err = validate(p.records, ctx.header.version, cfg, batches);
+        err = validate(p.records, ctx.header.version, cfg, t.name + "-" + std::to_string(p.index),
+                       pr, batches);
       }
       if (err != error_code::none) {
         pr.error_code = code(err);

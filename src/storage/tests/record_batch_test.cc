@@ -153,6 +153,46 @@ TEST(RecordBatch, ValidateEmptyBatchIsInvalidRecord) {
   EXPECT_EQ(validate_batch(b, limits()).error(), errc::invalid_record);
 }
 
+TEST(RecordBatch, ValidateRequireKeysRefusesAKeylessRecordAsNullKey) {
+  std::vector<record> recs(3);
+  for (auto& r : recs) r.value = bytes_of("v");
+  recs[0].key = bytes_of("a");
+  recs[2].key = bytes_of("c");
+  for (auto codec : {compression::none, compression::zstd}) {
+    build_options o;
+    o.compression = codec;
+    buffer b = build_batch(recs, o);
+    batch_limits l = limits();
+    EXPECT_TRUE(validate_batch(b, l));  // keys are optional by default
+    l.require_keys = true;
+    EXPECT_EQ(validate_batch(b, l).error(), errc::null_key);
+    recs[1].key = bytes_of("b");
+    EXPECT_TRUE(validate_batch(build_batch(recs, o), l));
+    recs[1].key.reset();
+  }
+  // A tombstone has a key: compacted topics take it.
+  record tomb;
+  tomb.key = bytes_of("k");
+  batch_limits l = limits();
+  l.require_keys = true;
+  EXPECT_TRUE(validate_batch(build_batch({tomb}), l));
+}
+
+TEST(RecordBatch, RecordViewRawIsTheWholeEncodedRecord) {
+  std::vector<record> recs = sample_records();
+  buffer b = build_batch(recs);
+  size_t total = 0;
+  ASSERT_TRUE(for_each_record(b, 1 << 20, [&](const record_view& rv) {
+    // The raw bytes start with their own length varint and hold exactly that many more.
+    bytes::byte_reader r(rv.raw);
+    int32_t len = r.varint();
+    EXPECT_EQ(size_t(len), r.remaining());
+    total += rv.raw.size();
+    return true;
+  }));
+  EXPECT_EQ(total, b.size() - bl::header_size);
+}
+
 TEST(RecordBatch, ValidateTruncatedIsCorrupt) {
   buffer b = test::make_batch(3);
   EXPECT_EQ(validate_batch(bytes::byte_view(b).first(b.size() - 1), limits()).error(),
