@@ -51,6 +51,18 @@ result<tcp::endpoint> parse_endpoint(const std::string& host_port) {
 awaitable<result<std::shared_ptr<listener>>> listener::start(shard_set& shards, tcp::endpoint at,
                                                              std::string name,
                                                              handler on_connection) {
+  // Every shard's acceptor sets SO_REUSEPORT, which would also let this listener share a
+  // port with another process (another broker) and have the kernel split clients between the
+  // two. A probe bound without SO_REUSEPORT fails if anyone holds the port, so that is caught.
+  if (at.port() != 0) {
+    asio::io_context io;
+    tcp::acceptor probe(io);
+    error_code ec;
+    probe.open(at.protocol(), ec);
+    if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) probe.bind(at, ec);
+    if (ec) co_return std::error_code(ec.value(), std::system_category());
+  }
   std::shared_ptr<listener> l(new listener(shards, std::move(name)));
   l->_acceptors.resize(shards.count());
   l->_bound = at;

@@ -78,6 +78,10 @@ class Broker:
         for k in list(self.env):
             if k.startswith("TERN_") and k != "TERN_BINARY":
                 del self.env[k]
+        # Brokers started with custom arguments get free AMQP and HTTP ports too (a listener
+        # refuses a port another process holds; see command()).
+        self.env["TERN_AMQP_LISTEN"] = "127.0.0.1:0"
+        self.env["TERN_HTTP_LISTEN"] = "127.0.0.1:0"
         if env:
             self.env.update(env)
         self.proc: Optional[subprocess.Popen] = None
