@@ -104,7 +104,7 @@ bool classic_group::is_vacant() const {
 
 void classic_group::transition_to(group_state s) {
   // Kafka's validPreviousStates; Dead -> Empty is Tern's undo of a failed deletion.
-  auto from = [&](std::initializer_list<group_state> ok) {
+  [[maybe_unused]] auto from = [&](std::initializer_list<group_state> ok) {
     return std::find(ok.begin(), ok.end(), _state) != ok.end();
   };
   switch (s) {
